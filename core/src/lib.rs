@@ -1,0 +1,3 @@
+//! Gridwork's local-first core: records as Automerge documents, the SQLite store, and sync.
+
+pub mod doc;

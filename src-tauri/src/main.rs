@@ -1,0 +1,3 @@
+//! The Gridwork desktop and mobile app: a thin Tauri 2 shell over `gridwork-core`.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! The Gridwork sync server: reconciles devices' Automerge records over HTTP.

@@ -1,0 +1,1 @@
+//! The Gridwork user interface, in Leptos (client-side rendered, built to wasm).
