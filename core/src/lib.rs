@@ -1,3 +1,5 @@
 //! Gridwork's local-first core: records as Automerge documents, the SQLite store, and sync.
 
 pub mod doc;
+pub mod store;
+pub mod summary;

@@ -1,0 +1,1158 @@
+//! The device store: every record an Automerge document in one SQLite file (WAL), with a
+//! materialized row per record for queries, written in the same transaction as its bytes.
+//!
+//! A document is kept as a compacted snapshot plus the incremental changes appended since;
+//! past [`COMPACT_AFTER`] changes the snapshot is rewritten. Attachments live beside the
+//! database, one file per SHA-256.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use automerge::ChangeHash;
+use chrono::{DateTime, NaiveDate, Utc};
+use gridwork_schema::{
+    AttachmentRef, Hlc, HlcClock, Record, RecordKind, Validate, ValidationContext,
+    ValidationErrors, territory::Territory,
+};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+use uuid::Uuid;
+
+use crate::doc::{self, Author, Conflict, DocError, FieldPath, HistoryEntry, RecordDoc};
+use crate::summary::{self, Summary};
+
+/// How many incremental changes a document collects before its snapshot is rewritten.
+pub const COMPACT_AFTER: i64 = 32;
+
+/// The file name of the database inside a device folder.
+pub const DB_FILE: &str = "gridwork.db";
+
+const CACHE_CAP: usize = 512;
+
+/// What went wrong in the store.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The file system failed.
+    #[error("file error: {0}")]
+    Io(#[from] std::io::Error),
+    /// A document operation failed.
+    #[error(transparent)]
+    Doc(#[from] DocError),
+    /// The record breaks a validation rule; nothing was stored.
+    #[error("invalid record: {0}")]
+    Invalid(ValidationErrors),
+    /// No record has this id.
+    #[error("no record with id {0}")]
+    NotFound(String),
+    /// The folder holds no device store yet.
+    #[error("no device store in {0}: run `gridwork --data {0} init` first")]
+    NotInitialised(String),
+    /// A stored record could not be read as a record of this version.
+    #[error("record {0} cannot be read by this app version")]
+    Unreadable(String),
+    /// An edit changed something it may not (the id, the kind).
+    #[error("an edit may not change a record's {0}")]
+    Immutable(&'static str),
+    /// An attachment's bytes do not match its hash.
+    #[error("attachment {0} does not match its SHA-256")]
+    AttachmentMismatch(String),
+    /// A change file is not in the expected format.
+    #[error("not a Gridwork change file: {0}")]
+    BadChangeFile(String),
+}
+
+/// Result alias for the store.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// This device's identity: its id and the Automerge actor its edits are made as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceIdentity {
+    /// Device id (UUID v7), registered with the server at login.
+    pub device_id: Uuid,
+    /// Automerge actor id (16 random bytes): unique per device install, never shared.
+    pub actor: [u8; 16],
+}
+
+/// Options for opening a store.
+///
+/// This is the seam for encryption at rest: a `key` would be applied (`PRAGMA key`, with
+/// rusqlite's `bundled-sqlcipher` feature) right after the connection opens, in
+/// [`open_connection`], before any other statement.
+#[derive(Debug, Clone, Default)]
+pub struct StoreOptions {
+    /// Reserved for SQLCipher; must be `None` in this build.
+    pub key: Option<String>,
+}
+
+/// Filters for [`Store::list`]. Empty fields match everything.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ListFilter {
+    /// Record kind (`case`, `patrol`, …).
+    pub kind: Option<String>,
+    /// Status name.
+    pub status: Option<String>,
+    /// Exact grid code.
+    pub grid: Option<String>,
+    /// Any territory code: the record's path must lie inside it.
+    pub within: Option<String>,
+    /// Text to find in titles, descriptions, places and names.
+    pub text: Option<String>,
+    /// Created on or after this date.
+    pub from: Option<NaiveDate>,
+    /// Created on or before this date.
+    pub to: Option<NaiveDate>,
+    /// Only records with open conflicts.
+    pub conflicted: bool,
+    /// At most this many (default 200).
+    pub limit: Option<u32>,
+    /// Skip this many.
+    pub offset: Option<u32>,
+}
+
+/// A row of a list: the summary plus bookkeeping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordRow {
+    /// The materialized summary.
+    #[serde(flatten)]
+    pub summary: Summary,
+    /// Time of the latest change (ms).
+    pub updated_ms: i64,
+    /// How many fields have unsettled conflicts.
+    pub conflicts: u32,
+    /// Whether there are changes the server has not acknowledged.
+    pub pending: bool,
+    /// Why the server refused the last push of this record, if it did.
+    pub refused: Option<Refusal>,
+}
+
+/// A server's refusal of a record's changes, kept until the record is edited again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    /// Machine-readable reason (`out_of_scope`, `not_permitted`, `invalid`, `corrupt`).
+    pub code: String,
+    /// The server's explanation.
+    pub message: String,
+}
+
+/// What merging changes into a record did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeOutcome {
+    /// The record id.
+    pub id: String,
+    /// How many operations were new.
+    pub new_ops: usize,
+    /// Whether the document still lacks changes that others depend on (ask for a snapshot).
+    pub incomplete: bool,
+}
+
+/// A record's changes waiting to be pushed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingDoc {
+    /// Record id.
+    pub id: String,
+    /// Record kind.
+    pub kind: String,
+    /// Automerge changes the server has not acknowledged.
+    pub changes: Vec<u8>,
+    /// The document's heads when these were taken (what the server will have after).
+    pub heads: Vec<String>,
+}
+
+/// The file format of `export-changes` / `import-changes`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangeFile {
+    /// Always `gridwork-changes`.
+    pub format: String,
+    /// Format version (1).
+    pub version: u32,
+    /// The exporting device.
+    pub device: Uuid,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+    /// One entry per record.
+    pub docs: Vec<ChangeFileDoc>,
+}
+
+/// One record in a change file: its whole document (so the receiver needs nothing else).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangeFileDoc {
+    /// Record id.
+    pub id: String,
+    /// Record kind.
+    pub kind: String,
+    /// The saved Automerge document, base64.
+    pub data: String,
+}
+
+/// The local store of one device.
+pub struct Store {
+    conn: Connection,
+    dir: PathBuf,
+    identity: DeviceIdentity,
+    cache: HashMap<String, RecordDoc>,
+    clock: Box<dyn Fn() -> DateTime<Utc> + Send>,
+    territory: Option<&'static Territory>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dir", &self.dir)
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens the SQLite connection of a store; the one place where encryption would be keyed.
+pub fn open_connection(path: &Path, options: &StoreOptions) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    if options.key.is_some() {
+        // Keying needs SQLCipher (rusqlite `bundled-sqlcipher`); refuse rather than store
+        // personal data unencrypted while the caller believes it is encrypted.
+        return Err(StoreError::Sqlite(rusqlite::Error::InvalidParameterName(
+            "encryption key given, but this build has no SQLCipher".into(),
+        )));
+    }
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+const SCHEMA_SQL: &str = r"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    snapshot BLOB NOT NULL,
+    tail INTEGER NOT NULL DEFAULT 0,
+    synced_heads TEXT NOT NULL DEFAULT '[]',
+    pending INTEGER NOT NULL DEFAULT 0,
+    refused_code TEXT,
+    refused_message TEXT
+);
+CREATE TABLE IF NOT EXISTS doc_changes (
+    doc_id TEXT NOT NULL REFERENCES docs(id) ON DELETE CASCADE,
+    n INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    PRIMARY KEY (doc_id, n)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY REFERENCES docs(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    street TEXT NOT NULL,
+    community TEXT NOT NULL,
+    grid TEXT NOT NULL,
+    title TEXT NOT NULL,
+    status TEXT NOT NULL,
+    level TEXT,
+    resolved_at TEXT,
+    created_at TEXT,
+    created_day TEXT,
+    created_by TEXT NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    conflicts INTEGER NOT NULL DEFAULT 0,
+    search TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_grid ON records(grid, updated_ms DESC);
+CREATE INDEX IF NOT EXISTS records_status ON records(status, updated_ms DESC);
+CREATE INDEX IF NOT EXISTS records_kind ON records(kind, updated_ms DESC);
+CREATE INDEX IF NOT EXISTS records_path ON records(street, community, grid);
+CREATE INDEX IF NOT EXISTS records_updated ON records(updated_ms DESC);
+CREATE INDEX IF NOT EXISTS records_conflicts ON records(conflicts) WHERE conflicts > 0;
+";
+
+fn to_hex_heads(heads: &[ChangeHash]) -> String {
+    serde_json::to_string(&doc::format_heads(heads)).unwrap_or_else(|_| "[]".into())
+}
+
+fn from_hex_heads(s: &str) -> Result<Vec<ChangeHash>> {
+    let v: Vec<String> = serde_json::from_str(s).map_err(|e| DocError::BadHash(e.to_string()))?;
+    Ok(doc::parse_heads(&v)?)
+}
+
+fn json_err(e: serde_json::Error) -> StoreError {
+    StoreError::Doc(DocError::Corrupt(e.to_string()))
+}
+
+impl Store {
+    /// Creates a device store in `dir` (or opens the one there): its own device id and actor.
+    pub fn init(dir: &Path) -> Result<Self> {
+        Self::init_with(dir, &StoreOptions::default())
+    }
+
+    /// [`Store::init`] with options.
+    pub fn init_with(dir: &Path, options: &StoreOptions) -> Result<Self> {
+        fs::create_dir_all(dir.join("attachments"))?;
+        let conn = open_connection(&dir.join(DB_FILE), options)?;
+        conn.execute_batch(SCHEMA_SQL)?;
+        let existing: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'identity'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if existing.is_none() {
+            let identity = DeviceIdentity {
+                device_id: Uuid::now_v7(),
+                actor: *Uuid::new_v4().as_bytes(),
+            };
+            let json = serde_json::to_string(&identity).map_err(json_err)?;
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('identity', ?1)",
+                [json],
+            )?;
+        }
+        drop(conn);
+        Self::open_with(dir, options)
+    }
+
+    /// Opens the device store in `dir`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        Self::open_with(dir, &StoreOptions::default())
+    }
+
+    /// [`Store::open`] with options.
+    pub fn open_with(dir: &Path, options: &StoreOptions) -> Result<Self> {
+        let path = dir.join(DB_FILE);
+        if !path.exists() {
+            return Err(StoreError::NotInitialised(dir.display().to_string()));
+        }
+        let conn = open_connection(&path, options)?;
+        conn.execute_batch(SCHEMA_SQL)?;
+        let identity: String = conn
+            .query_row("SELECT value FROM meta WHERE key = 'identity'", [], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or_else(|| StoreError::NotInitialised(dir.display().to_string()))?;
+        let identity = serde_json::from_str(&identity).map_err(json_err)?;
+        Ok(Store {
+            conn,
+            dir: dir.to_path_buf(),
+            identity,
+            cache: HashMap::new(),
+            clock: Box::new(Utc::now),
+            territory: Some(Territory::chengyang()),
+        })
+    }
+
+    /// This device's identity.
+    pub fn identity(&self) -> &DeviceIdentity {
+        &self.identity
+    }
+
+    /// The device folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Replaces the clock (tests and simulations choose their dates).
+    pub fn set_clock(&mut self, clock: impl Fn() -> DateTime<Utc> + Send + 'static) {
+        self.clock = Box::new(clock);
+    }
+
+    /// Checks grid codes against `territory` (default: Chengyang's), or only their form.
+    pub fn set_territory(&mut self, territory: Option<&'static Territory>) {
+        self.territory = territory;
+    }
+
+    /// The current time by the store's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// Reads a device setting.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Writes a device setting (`None` removes it).
+    pub fn set_meta(&self, key: &str, value: Option<&str>) -> Result<()> {
+        match value {
+            Some(v) => self.conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, v],
+            )?,
+            None => self
+                .conn
+                .execute("DELETE FROM meta WHERE key = ?1", [key])?,
+        };
+        Ok(())
+    }
+
+    /// The next stamp of this device's hybrid logical clock (persisted).
+    pub fn next_hlc(&mut self) -> Result<Hlc> {
+        let node = hex::encode(&self.identity.actor[..8]);
+        let mut clock = match self.meta("hlc")? {
+            Some(s) => s
+                .parse()
+                .map_or_else(|_| HlcClock::new(node.clone()), HlcClock::resume),
+            None => HlcClock::new(node),
+        };
+        let hlc = clock.tick(self.now().timestamp_millis());
+        self.set_meta("hlc", Some(&hlc.to_string()))?;
+        Ok(hlc)
+    }
+
+    fn observe_hlcs(&mut self, value: &Value) -> Result<()> {
+        let Some(events) = value.get("events").and_then(Value::as_array) else {
+            return Ok(());
+        };
+        let max = events
+            .iter()
+            .filter_map(|e| {
+                e.get("at")
+                    .and_then(|a| serde_json::from_value::<Hlc>(a.clone()).ok())
+            })
+            .max();
+        if let Some(remote) = max {
+            let node = hex::encode(&self.identity.actor[..8]);
+            let mut clock = match self.meta("hlc")? {
+                Some(s) => s
+                    .parse()
+                    .map_or_else(|_| HlcClock::new(node.clone()), HlcClock::resume),
+                None => HlcClock::new(node),
+            };
+            clock.observe(&remote);
+            self.set_meta("hlc", Some(&clock.last().to_string()))?;
+        }
+        Ok(())
+    }
+
+    fn validate(&self, record: &Record) -> Result<()> {
+        let today = self.now().date_naive();
+        let known = |code: &str| self.territory.is_none_or(|t| t.contains(code));
+        let ctx = ValidationContext::new(today).with_known_grid(&known);
+        record.validate(&ctx).map_err(StoreError::Invalid)
+    }
+
+    /// Stores a new record after validating it. Returns its summary.
+    pub fn create(&mut self, record: &Record, author: &Author) -> Result<Summary> {
+        self.validate(record)?;
+        let id = record.id().to_string();
+        if self.doc_exists(&id)? {
+            return Err(StoreError::Immutable("id (it is taken)"));
+        }
+        let value = serde_json::to_value(record).map_err(json_err)?;
+        let mut d = RecordDoc::create(
+            &self.identity.actor,
+            &value,
+            record.kind().text_fields(),
+            author,
+            self.now().timestamp_millis(),
+        )?;
+        let snapshot = d.save();
+        let kind = summary::summarize_record(record).kind;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO docs (id, kind, snapshot, pending) VALUES (?1, ?2, ?3, 1)",
+            params![id, kind, snapshot],
+        )?;
+        let s = write_row(&tx, &id, &mut d)?;
+        tx.commit()?;
+        self.cache_put(id, d);
+        Ok(s)
+    }
+
+    /// Reads a record, changes it with `edit`, validates, and stores the difference.
+    ///
+    /// Fields this version does not know are untouched; if `edit` fails or the result is
+    /// invalid, nothing changes.
+    pub fn update<E>(
+        &mut self,
+        id: &str,
+        author: &Author,
+        edit: impl FnOnce(&mut Record) -> std::result::Result<(), E>,
+    ) -> Result<std::result::Result<Summary, E>> {
+        let mut d = self.take_doc(id)?;
+        let result = self.update_doc(id, &mut d, author, edit);
+        // The cached document must match the database: keep it only if the write landed.
+        match &result {
+            Ok(Ok(_)) => self.cache_put(id.to_owned(), d),
+            _ => {
+                self.cache.remove(id);
+            }
+        }
+        result
+    }
+
+    fn update_doc<E>(
+        &mut self,
+        id: &str,
+        d: &mut RecordDoc,
+        author: &Author,
+        edit: impl FnOnce(&mut Record) -> std::result::Result<(), E>,
+    ) -> Result<std::result::Result<Summary, E>> {
+        let current = d.to_value();
+        let mut record: Record =
+            serde_json::from_value(current).map_err(|_| StoreError::Unreadable(id.to_owned()))?;
+        let old = serde_json::to_value(&record).map_err(json_err)?;
+        if let Err(e) = edit(&mut record) {
+            return Ok(Err(e));
+        }
+        if record.id().to_string() != id {
+            return Err(StoreError::Immutable("id"));
+        }
+        let new = serde_json::to_value(&record).map_err(json_err)?;
+        if old.get("type") != new.get("type") {
+            return Err(StoreError::Immutable("kind"));
+        }
+        self.validate(&record)?;
+        let before = d.heads();
+        let changed = d.update(
+            &old,
+            &new,
+            record.kind().text_fields(),
+            author,
+            self.now().timestamp_millis(),
+        )?;
+        if changed.is_none() {
+            return Ok(Ok(summary::summarize_record(&record)));
+        }
+        let bytes = d.changes_after(&before);
+        let tx = self.conn.transaction()?;
+        append_changes(&tx, id, &bytes, d)?;
+        tx.execute(
+            "UPDATE docs SET pending = 1, refused_code = NULL, refused_message = NULL WHERE id = ?1",
+            [id],
+        )?;
+        let s = write_row(&tx, id, d)?;
+        tx.commit()?;
+        Ok(Ok(s))
+    }
+
+    /// Sets one field to `value`, settling any conflict on it (an ordinary edit).
+    pub fn set_field(
+        &mut self,
+        id: &str,
+        path: &FieldPath,
+        value: &Value,
+        author: &Author,
+    ) -> Result<Summary> {
+        let mut d = self.take_doc(id)?;
+        let result = self.set_field_doc(id, &mut d, path, value, author);
+        match &result {
+            Ok(_) => self.cache_put(id.to_owned(), d),
+            Err(_) => {
+                self.cache.remove(id);
+            }
+        }
+        result
+    }
+
+    fn set_field_doc(
+        &mut self,
+        id: &str,
+        d: &mut RecordDoc,
+        path: &FieldPath,
+        value: &Value,
+        author: &Author,
+    ) -> Result<Summary> {
+        let kind = summary::kind_of(&d.to_value());
+        let text_keys = kind.map_or(&[][..], RecordKind::text_fields);
+        let before = d.heads();
+        let mut probe = d.clone();
+        probe.set_field(
+            path,
+            value,
+            text_keys,
+            author,
+            self.now().timestamp_millis(),
+        )?;
+        // The settled record must still be a valid record.
+        if let Some(record) = summary::parse_record(&probe.to_value()) {
+            self.validate(&record)?;
+        } else if kind.is_some() {
+            return Err(StoreError::Unreadable(id.to_owned()));
+        }
+        *d = probe;
+        let bytes = d.changes_after(&before);
+        let tx = self.conn.transaction()?;
+        append_changes(&tx, id, &bytes, d)?;
+        tx.execute(
+            "UPDATE docs SET pending = 1, refused_code = NULL, refused_message = NULL WHERE id = ?1",
+            [id],
+        )?;
+        let s = write_row(&tx, id, d)?;
+        tx.commit()?;
+        Ok(s)
+    }
+
+    /// A record, typed.
+    pub fn get(&mut self, id: &str) -> Result<Record> {
+        let v = self.get_value(id)?;
+        summary::parse_record(&v).ok_or_else(|| StoreError::Unreadable(id.to_owned()))
+    }
+
+    /// A record as JSON, including fields this version does not know.
+    pub fn get_value(&mut self, id: &str) -> Result<Value> {
+        self.with_doc(id, |d| Ok(d.to_value()))
+    }
+
+    /// A record's row (summary, pending, refusal, conflicts).
+    pub fn row(&self, id: &str) -> Result<RecordRow> {
+        let sql = format!("{ROW_SELECT} WHERE r.id = ?1");
+        self.conn
+            .query_row(&sql, [id], read_row)
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(id.to_owned()))?
+    }
+
+    /// Records matching `filter`, most recently changed first.
+    pub fn list(&self, filter: &ListFilter) -> Result<Vec<RecordRow>> {
+        let mut clauses = Vec::<String>::new();
+        let mut args = Vec::<rusqlite::types::Value>::new();
+        let mut arg = |clause: &str, v: String, args: &mut Vec<rusqlite::types::Value>| {
+            args.push(rusqlite::types::Value::Text(v));
+            clauses.push(clause.replace('?', &format!("?{}", args.len())));
+        };
+        if let Some(k) = &filter.kind {
+            arg("r.kind = ?", k.clone(), &mut args);
+        }
+        if let Some(s) = &filter.status {
+            arg("r.status = ?", s.clone(), &mut args);
+        }
+        if let Some(g) = &filter.grid {
+            arg("r.grid = ?", g.clone(), &mut args);
+        }
+        if let Some(w) = &filter.within {
+            match w.len() {
+                n if n <= 6 => {}
+                n if n <= 9 => arg("r.street = ?", w.clone(), &mut args),
+                n if n <= 12 => arg("r.community = ?", w.clone(), &mut args),
+                _ => arg("r.grid = ?", w.clone(), &mut args),
+            }
+        }
+        if let Some(t) = filter.text.as_deref().filter(|t| !t.is_empty()) {
+            let escaped = t
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            arg(
+                "r.search LIKE ? ESCAPE '\\'",
+                format!("%{escaped}%"),
+                &mut args,
+            );
+        }
+        if let Some(f) = filter.from {
+            arg("r.created_day >= ?", f.to_string(), &mut args);
+        }
+        if let Some(t) = filter.to {
+            arg("r.created_day <= ?", t.to_string(), &mut args);
+        }
+        if filter.conflicted {
+            clauses.push("r.conflicts > 0".into());
+        }
+        let where_ = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        };
+        let sql = format!(
+            "{ROW_SELECT}{where_} ORDER BY r.updated_ms DESC, r.id LIMIT {} OFFSET {}",
+            filter.limit.unwrap_or(200),
+            filter.offset.unwrap_or(0)
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), read_row)?;
+        rows.map(|r| r?).collect()
+    }
+
+    /// The unsettled conflicts of one record.
+    pub fn conflicts(&mut self, id: &str) -> Result<Vec<Conflict>> {
+        self.with_doc(id, |d| Ok(d.conflicts()))
+    }
+
+    /// Every record with unsettled conflicts, with its conflicts.
+    pub fn all_conflicts(&mut self) -> Result<Vec<(RecordRow, Vec<Conflict>)>> {
+        let rows = self.list(&ListFilter {
+            conflicted: true,
+            limit: Some(10_000),
+            ..ListFilter::default()
+        })?;
+        rows.into_iter()
+            .map(|row| {
+                let c = self.conflicts(&row.summary.id)?;
+                Ok((row, c))
+            })
+            .collect()
+    }
+
+    /// Every change to a record, oldest first.
+    pub fn history(&mut self, id: &str) -> Result<Vec<HistoryEntry>> {
+        self.with_doc(id, |d| Ok(d.history()))
+    }
+
+    /// A record as it was at `at` (JSON; `null` if it did not exist yet).
+    pub fn as_of(&mut self, id: &str, at: DateTime<Utc>) -> Result<Value> {
+        self.with_doc(id, |d| Ok(d.as_of(at.timestamp_millis())?))
+    }
+
+    /// Merges Automerge bytes from elsewhere (sync or a change file) into a record, creating
+    /// it if this device has not seen it. Corrupt bytes change nothing.
+    ///
+    /// `server_has_all` says the bytes came from the server: if this device had nothing
+    /// unpushed, the server now has everything it has.
+    pub fn merge(
+        &mut self,
+        id: &str,
+        kind: &str,
+        bytes: &[u8],
+        from_server: bool,
+    ) -> Result<MergeOutcome> {
+        doc::check_bytes(bytes)?;
+        let existing = self.doc_exists(id)?;
+        let mut d = if existing {
+            self.take_doc(id)?
+        } else {
+            RecordDoc::load(&[], &self.identity.actor).or_else(|_| {
+                RecordDoc::create(
+                    &self.identity.actor,
+                    &Value::Object(Default::default()),
+                    &[],
+                    &Author::default(),
+                    0,
+                )
+            })?
+        };
+        let result = self.merge_doc(id, kind, &mut d, bytes, existing, from_server);
+        match &result {
+            Ok(_) => self.cache_put(id.to_owned(), d),
+            Err(_) => {
+                self.cache.remove(id);
+            }
+        }
+        result
+    }
+
+    fn merge_doc(
+        &mut self,
+        id: &str,
+        kind: &str,
+        d: &mut RecordDoc,
+        bytes: &[u8],
+        existing: bool,
+        from_server: bool,
+    ) -> Result<MergeOutcome> {
+        let before = d.heads();
+        let new_ops = d.merge_bytes(bytes)?;
+        let incomplete = !d.automerge().get_missing_deps(&[]).is_empty();
+        let (pending, synced): (bool, Vec<ChangeHash>) = if existing {
+            let (pending, synced): (bool, String) = self.conn.query_row(
+                "SELECT pending, synced_heads FROM docs WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            (pending, from_hex_heads(&synced)?)
+        } else {
+            (false, Vec::new())
+        };
+        if new_ops == 0 && existing {
+            return Ok(MergeOutcome {
+                id: id.to_owned(),
+                new_ops,
+                incomplete,
+            });
+        }
+        let value = d.to_value();
+        self.observe_hlcs(&value)?;
+        let new_heads = d.heads();
+        // What the server holds: everything we had if nothing was pending, plus what it sent.
+        let (synced_heads, pending) = if from_server && !pending {
+            (new_heads, false)
+        } else {
+            (synced, true)
+        };
+        let tx = self.conn.transaction()?;
+        if existing {
+            let bytes = d.changes_after(&before);
+            append_changes(&tx, id, &bytes, d)?;
+        } else {
+            let snapshot = d.save();
+            tx.execute(
+                "INSERT INTO docs (id, kind, snapshot) VALUES (?1, ?2, ?3)",
+                params![id, kind, snapshot],
+            )?;
+        }
+        tx.execute(
+            "UPDATE docs SET pending = ?2, synced_heads = ?3 WHERE id = ?1",
+            params![id, pending, to_hex_heads(&synced_heads)],
+        )?;
+        write_row(&tx, id, d)?;
+        tx.commit()?;
+        Ok(MergeOutcome {
+            id: id.to_owned(),
+            new_ops,
+            incomplete,
+        })
+    }
+
+    /// Records with changes the server has not acknowledged (refused ones are left out until
+    /// they are edited again), at most `limit`.
+    pub fn pending(&mut self, limit: usize) -> Result<Vec<PendingDoc>> {
+        let ids: Vec<(String, String, String)> = {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT id, kind, synced_heads FROM docs
+                 WHERE pending = 1 AND refused_code IS NULL ORDER BY id LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for (id, kind, synced) in ids {
+            let synced = from_hex_heads(&synced)?;
+            let (changes, heads) = self.with_doc(&id, |d| {
+                let heads = doc::format_heads(&d.heads());
+                Ok((d.changes_after(&synced), heads))
+            })?;
+            out.push(PendingDoc {
+                id,
+                kind,
+                changes,
+                heads,
+            });
+        }
+        Ok(out)
+    }
+
+    /// How many records have unpushed changes.
+    pub fn pending_count(&self) -> Result<u64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM docs WHERE pending = 1 AND refused_code IS NULL",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The server accepted the changes up to `heads_sent`.
+    pub fn mark_pushed(&mut self, id: &str, heads_sent: &[String]) -> Result<()> {
+        let sent = doc::parse_heads(heads_sent)?;
+        let now = self.with_doc(id, |d| Ok(d.heads()))?;
+        let still_pending = {
+            let mut a = sent.clone();
+            let mut b = now;
+            a.sort();
+            b.sort();
+            a != b
+        };
+        self.conn.execute(
+            "UPDATE docs SET synced_heads = ?2, pending = ?3, refused_code = NULL, refused_message = NULL WHERE id = ?1",
+            params![id, to_hex_heads(&sent), still_pending],
+        )?;
+        Ok(())
+    }
+
+    /// The server refused the record's changes: keep them, mark the record, and say why.
+    pub fn mark_refused(&mut self, id: &str, refusal: &Refusal) -> Result<()> {
+        self.conn.execute(
+            "UPDATE docs SET refused_code = ?2, refused_message = ?3 WHERE id = ?1",
+            params![id, refusal.code, refusal.message],
+        )?;
+        Ok(())
+    }
+
+    /// Records the server refused, with the reason.
+    pub fn refused(&self) -> Result<Vec<(String, Refusal)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, refused_code, refused_message FROM docs WHERE refused_code IS NOT NULL ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Refusal {
+                    code: r.get(1)?,
+                    message: r.get(2)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// All records' ids, for whole-store walks (simulations, exports).
+    pub fn ids(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM docs ORDER BY id")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The heads of a record's document (hex, sorted).
+    pub fn heads(&mut self, id: &str) -> Result<Vec<String>> {
+        self.with_doc(id, |d| {
+            let mut h = doc::format_heads(&d.heads());
+            h.sort();
+            Ok(h)
+        })
+    }
+
+    /// The whole saved document of a record.
+    pub fn saved_doc(&mut self, id: &str) -> Result<Vec<u8>> {
+        self.with_doc(id, |d| Ok(d.save()))
+    }
+
+    /// Writes every record to a change file (whole documents: the receiver needs nothing
+    /// else to merge them).
+    pub fn export_changes(&mut self) -> Result<ChangeFile> {
+        use base64::Engine as _;
+        let mut docs = Vec::new();
+        for id in self.ids()? {
+            let kind: String =
+                self.conn
+                    .query_row("SELECT kind FROM docs WHERE id = ?1", [&id], |r| r.get(0))?;
+            let bytes = self.saved_doc(&id)?;
+            docs.push(ChangeFileDoc {
+                id,
+                kind,
+                data: base64::engine::general_purpose::STANDARD.encode(bytes),
+            });
+        }
+        Ok(ChangeFile {
+            format: "gridwork-changes".into(),
+            version: 1,
+            device: self.identity.device_id,
+            created_at: self.now(),
+            docs,
+        })
+    }
+
+    /// Merges a change file, exactly as sync would. Every document is checked before any
+    /// is merged, so a damaged file changes nothing.
+    pub fn import_changes(&mut self, file: &ChangeFile) -> Result<Vec<MergeOutcome>> {
+        use base64::Engine as _;
+        if file.format != "gridwork-changes" || file.version != 1 {
+            return Err(StoreError::BadChangeFile(format!(
+                "format {:?} version {}",
+                file.format, file.version
+            )));
+        }
+        let mut decoded = Vec::with_capacity(file.docs.len());
+        for (i, d) in file.docs.iter().enumerate() {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(&d.data)
+                .map_err(|e| StoreError::BadChangeFile(format!("docs[{i}].data: {e}")))?;
+            doc::check_bytes(&bytes)
+                .map_err(|e| StoreError::BadChangeFile(format!("docs[{i}].data: {e}")))?;
+            Uuid::parse_str(&d.id)
+                .map_err(|_| StoreError::BadChangeFile(format!("docs[{i}].id is not a UUID")))?;
+            decoded.push((d, bytes));
+        }
+        decoded
+            .into_iter()
+            .map(|(d, bytes)| self.merge(&d.id, &d.kind, &bytes, false))
+            .collect()
+    }
+
+    /// Stores an attachment by content hash (once, however often it is added).
+    pub fn put_attachment(
+        &self,
+        bytes: &[u8],
+        media_type: &str,
+        name: &str,
+    ) -> Result<AttachmentRef> {
+        let sha = hex::encode(Sha256::digest(bytes));
+        let path = self.attachment_path(&sha);
+        if !path.exists() {
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            let tmp = path.with_extension("part");
+            fs::write(&tmp, bytes)?;
+            fs::rename(&tmp, &path)?;
+        }
+        Ok(AttachmentRef {
+            sha256: sha,
+            media_type: media_type.to_owned(),
+            size: bytes.len() as u64,
+            name: name.to_owned(),
+        })
+    }
+
+    /// Where an attachment's bytes live (whether or not they are here yet).
+    pub fn attachment_path(&self, sha256: &str) -> PathBuf {
+        let shard = sha256.get(..2).unwrap_or("xx");
+        self.dir.join("attachments").join(shard).join(sha256)
+    }
+
+    /// Reads an attachment and checks it against its hash.
+    pub fn read_attachment(&self, sha256: &str) -> Result<Vec<u8>> {
+        let bytes = fs::read(self.attachment_path(sha256))?;
+        if hex::encode(Sha256::digest(&bytes)) != sha256 {
+            return Err(StoreError::AttachmentMismatch(sha256.to_owned()));
+        }
+        Ok(bytes)
+    }
+
+    /// Removes every record and setting but the device identity (sign-out).
+    pub fn wipe(&mut self) -> Result<()> {
+        self.cache.clear();
+        let tx = self.conn.transaction()?;
+        tx.execute_batch(
+            "DELETE FROM records; DELETE FROM doc_changes; DELETE FROM docs;
+             DELETE FROM meta WHERE key <> 'identity';",
+        )?;
+        tx.commit()?;
+        let att = self.dir.join("attachments");
+        if att.exists() {
+            fs::remove_dir_all(&att)?;
+            fs::create_dir_all(&att)?;
+        }
+        Ok(())
+    }
+
+    fn doc_exists(&self, id: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT 1 FROM docs WHERE id = ?1", [id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    fn load_doc(&self, id: &str) -> Result<RecordDoc> {
+        let snapshot: Vec<u8> = self
+            .conn
+            .query_row("SELECT snapshot FROM docs WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(id.to_owned()))?;
+        let mut d = RecordDoc::load(&snapshot, &self.identity.actor)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT bytes FROM doc_changes WHERE doc_id = ?1 ORDER BY n")?;
+        let chunks = stmt.query_map([id], |r| r.get::<_, Vec<u8>>(0))?;
+        for c in chunks {
+            d.merge_bytes(&c?)?;
+        }
+        Ok(d)
+    }
+
+    /// Takes a document out of the cache (or loads it); callers put it back on success.
+    fn take_doc(&mut self, id: &str) -> Result<RecordDoc> {
+        match self.cache.remove(id) {
+            Some(d) => Ok(d),
+            None => self.load_doc(id),
+        }
+    }
+
+    fn with_doc<T>(&mut self, id: &str, f: impl FnOnce(&mut RecordDoc) -> Result<T>) -> Result<T> {
+        let mut d = self.take_doc(id)?;
+        let out = f(&mut d);
+        self.cache_put(id.to_owned(), d);
+        out
+    }
+
+    fn cache_put(&mut self, id: String, d: RecordDoc) {
+        if self.cache.len() >= CACHE_CAP {
+            self.cache.clear();
+        }
+        self.cache.insert(id, d);
+    }
+}
+
+fn append_changes(tx: &Transaction<'_>, id: &str, bytes: &[u8], d: &mut RecordDoc) -> Result<()> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    let tail: i64 = tx.query_row("SELECT tail FROM docs WHERE id = ?1", [id], |r| r.get(0))?;
+    if tail + 1 >= COMPACT_AFTER {
+        tx.execute("DELETE FROM doc_changes WHERE doc_id = ?1", [id])?;
+        tx.execute(
+            "UPDATE docs SET snapshot = ?2, tail = 0 WHERE id = ?1",
+            params![id, d.save()],
+        )?;
+    } else {
+        tx.execute(
+            "INSERT INTO doc_changes (doc_id, n, bytes) VALUES (?1, ?2, ?3)",
+            params![id, tail + 1, bytes],
+        )?;
+        tx.execute(
+            "UPDATE docs SET tail = ?2 WHERE id = ?1",
+            params![id, tail + 1],
+        )?;
+    }
+    Ok(())
+}
+
+fn write_row(tx: &Transaction<'_>, id: &str, d: &mut RecordDoc) -> Result<Summary> {
+    let value = d.to_value();
+    let s = summary::summarize(&value);
+    let conflicts = u32::try_from(d.conflicts().len()).unwrap_or(u32::MAX);
+    let updated_ms = d.last_change_ms();
+    let level = s.level.and_then(|l| serde_json::to_value(l).ok());
+    let resolved = s.resolved_at.and_then(|l| serde_json::to_value(l).ok());
+    let as_str = |v: Option<Value>| v.and_then(|v| v.as_str().map(str::to_owned));
+    tx.execute(
+        "INSERT INTO records (id, kind, street, community, grid, title, status, level, resolved_at,
+             created_at, created_day, created_by, updated_ms, conflicts, search, summary, value)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+         ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, street = excluded.street,
+             community = excluded.community, grid = excluded.grid, title = excluded.title,
+             status = excluded.status, level = excluded.level, resolved_at = excluded.resolved_at,
+             created_at = excluded.created_at, created_day = excluded.created_day,
+             created_by = excluded.created_by, updated_ms = excluded.updated_ms,
+             conflicts = excluded.conflicts, search = excluded.search,
+             summary = excluded.summary, value = excluded.value",
+        params![
+            id,
+            s.kind,
+            s.territory.street,
+            s.territory.community,
+            s.territory.grid,
+            s.title,
+            s.status,
+            as_str(level),
+            as_str(resolved),
+            s.created_at.map(|t| t.to_rfc3339()),
+            s.created_at.map(|t| t.date_naive().to_string()),
+            s.created_by,
+            updated_ms,
+            conflicts,
+            s.search,
+            serde_json::to_string(&s).map_err(json_err)?,
+            serde_json::to_string(&value).map_err(json_err)?,
+        ],
+    )?;
+    Ok(s)
+}
+
+const ROW_SELECT: &str =
+    "SELECT r.summary, r.updated_ms, r.conflicts, d.pending, d.refused_code, d.refused_message
+    FROM records r JOIN docs d ON d.id = r.id";
+
+fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<RecordRow>> {
+    let summary: String = r.get(0)?;
+    let code: Option<String> = r.get(4)?;
+    let message: Option<String> = r.get(5)?;
+    let row = serde_json::from_str(&summary)
+        .map_err(json_err)
+        .map(|summary| RecordRow {
+            summary,
+            updated_ms: r.get(1).unwrap_or_default(),
+            conflicts: r.get(2).unwrap_or_default(),
+            pending: r.get(3).unwrap_or_default(),
+            refused: code.map(|code| Refusal {
+                code,
+                message: message.unwrap_or_default(),
+            }),
+        });
+    Ok(row)
+}

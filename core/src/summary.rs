@@ -1,0 +1,225 @@
+//! The materialized row of a record: what lists, filters, scope checks and reports read,
+//! derived from the document's value. The device store and the server compute it the same way.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use gridwork_schema::{
+    CaseEvent, CaseState, Label, Level, Record, RecordKind, TerritoryPath, territory::DISTRICT_CODE,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A record's materialized row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Record id.
+    pub id: String,
+    /// Record kind (`case`, `patrol`, …) as stored; a kind from a newer app version is kept
+    /// as its name.
+    pub kind: String,
+    /// Territory path.
+    pub territory: TerritoryPath,
+    /// A one-line title for lists.
+    pub title: String,
+    /// Status, as the snake_case name of the kind's status (`open`, `resolved`, `finished`…).
+    pub status: String,
+    /// The level currently handling a case.
+    pub level: Option<Level>,
+    /// The level a resolved case was resolved at.
+    pub resolved_at: Option<Level>,
+    /// When it was created.
+    pub created_at: Option<DateTime<Utc>>,
+    /// The staff member who created it.
+    pub created_by: String,
+    /// Principals besides the territory who may see it: `dept:<name>`, `user:<id>`.
+    pub principals: Vec<String>,
+    /// Lower-cased text to search in (titles, descriptions, places, party names).
+    ///
+    /// It holds residents' personal data, so it stays on the device and in its database;
+    /// never log it.
+    pub search: String,
+    /// Whether this version understood the record (false for unknown kinds or shapes).
+    pub understood: bool,
+}
+
+impl Summary {
+    /// The leaf territory code of the record (grid, else community, else street, else district).
+    pub fn scope_code(&self) -> &str {
+        self.territory.leaf()
+    }
+}
+
+fn snake<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// Parses a document value as a typed record, if this version understands it.
+pub fn parse_record(value: &Value) -> Option<Record> {
+    serde_json::from_value(value.clone()).ok()
+}
+
+/// Computes the materialized row of a record value.
+pub fn summarize(value: &Value) -> Summary {
+    match parse_record(value) {
+        Some(record) => summarize_record(&record),
+        None => summarize_unknown(value),
+    }
+}
+
+fn summarize_unknown(value: &Value) -> Summary {
+    let territory = value
+        .get("territory")
+        .and_then(|t| serde_json::from_value(t.clone()).ok())
+        .unwrap_or_default();
+    let text = |k: &str| value.get(k).and_then(Value::as_str).unwrap_or_default();
+    Summary {
+        id: text("id").to_owned(),
+        kind: text("type").to_owned(),
+        territory,
+        title: text("title").to_owned(),
+        status: "unknown".into(),
+        level: None,
+        resolved_at: None,
+        created_at: value
+            .get("created_at")
+            .and_then(|v| serde_json::from_value(v.clone()).ok()),
+        created_by: value
+            .pointer("/created_by/id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        principals: Vec::new(),
+        search: text("title").to_lowercase(),
+        understood: false,
+    }
+}
+
+/// Computes the materialized row of a typed record.
+pub fn summarize_record(record: &Record) -> Summary {
+    let mut principals = BTreeSet::new();
+    let mut search = Vec::<&str>::new();
+    let mut level = None;
+    let mut resolved_at = None;
+    let (title, status) = match record {
+        Record::Case(c) => {
+            let state = CaseState::derive(&c.events);
+            level = Some(state.level);
+            resolved_at = state.resolved_at;
+            for d in &state.departments {
+                principals.insert(format!("dept:{}", d.department));
+            }
+            search.extend([c.title.as_str(), c.description.as_str()]);
+            search.extend(c.parties.iter().map(|p| p.name.as_str()));
+            (c.title.clone(), snake(&state.status))
+        }
+        Record::Patrol(p) => {
+            search.extend(p.places.iter().map(String::as_str));
+            search.extend(p.findings.iter().map(|f| f.text.as_str()));
+            search.push(p.note.as_str());
+            let mut title = format!("{} {}", p.kind.zh(), p.started_at.format("%Y-%m-%d"));
+            if let Some(theme) = &p.theme {
+                title = format!("{title} {theme}");
+            }
+            let status = if p.ended_at.is_some() {
+                "finished"
+            } else {
+                "ongoing"
+            };
+            (title, status.to_owned())
+        }
+        Record::Mediation(m) => {
+            principals.insert(format!("user:{}", m.mediator.id));
+            if let Some(l) = &m.legal_worker {
+                principals.insert(format!("user:{}", l.id));
+            }
+            search.push(m.agreement.as_str());
+            search.extend(m.parties.iter().map(|p| p.name.as_str()));
+            let status = m
+                .outcome
+                .as_ref()
+                .map_or_else(|| "ongoing".to_owned(), snake);
+            (format!("人民调解 {}", m.mediator.name), status)
+        }
+        Record::Reception(r) => {
+            principals.insert(format!("user:{}", r.leader.id));
+            search.push(r.site.as_str());
+            search.extend(r.visits.iter().map(|v| v.summary.as_str()));
+            let title = format!("{} {} {}", r.date.format("%Y-%m-%d"), r.leader.name, r.site);
+            (title, "held".to_owned())
+        }
+        Record::Petition(p) => {
+            search.extend([p.subject.as_str(), p.description.as_str()]);
+            search.extend(p.petitioners.iter().map(|p| p.name.as_str()));
+            let done = !p.steps.is_empty() && p.steps.iter().all(|s| s.done_on.is_some());
+            let status = if done { "done" } else { "open" };
+            (p.subject.clone(), status.to_owned())
+        }
+        Record::Draft(d) => (format!("草稿 {}", d.form), "draft".to_owned()),
+    };
+    let created_by = record.created_by();
+    search.push(created_by.name.as_str());
+    Summary {
+        id: record.id().to_string(),
+        kind: snake(&record.kind()),
+        territory: record.territory().clone(),
+        title,
+        status,
+        level,
+        resolved_at,
+        created_at: Some(record.created_at()),
+        created_by: created_by.id.clone(),
+        principals: principals.into_iter().collect(),
+        search: search
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase(),
+        understood: true,
+    }
+}
+
+/// The record kind named in a document value, if this version knows it.
+pub fn kind_of(value: &Value) -> Option<RecordKind> {
+    value
+        .get("type")
+        .and_then(|t| serde_json::from_value(t.clone()).ok())
+}
+
+/// The case events in `new` whose ids are not in `old`: what a push added.
+pub fn new_case_events(old: &Value, new: &Value) -> Vec<CaseEvent> {
+    let ids = |v: &Value| -> BTreeSet<String> {
+        v.get("events")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e.get("id").and_then(Value::as_str).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let old_ids = ids(old);
+    new.get("events")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter(|e| {
+                    e.get("id")
+                        .and_then(Value::as_str)
+                        .is_some_and(|id| !old_ids.contains(id))
+                })
+                .filter_map(|e| serde_json::from_value(e.clone()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether a record at `path` lies inside the scope code `scope` (the district code covers
+/// everything, including district-level records with an empty path).
+pub fn within_scope(path: &TerritoryPath, scope: &str) -> bool {
+    scope == DISTRICT_CODE || path.is_within(scope)
+}
