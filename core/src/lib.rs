@@ -3,3 +3,4 @@
 pub mod doc;
 pub mod store;
 pub mod summary;
+pub mod sync;

@@ -265,6 +265,12 @@ CREATE TABLE IF NOT EXISTS records (
     summary TEXT NOT NULL,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS attachments (
+    sha256 TEXT PRIMARY KEY,
+    media_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    uploaded INTEGER NOT NULL DEFAULT 0
+);
 CREATE INDEX IF NOT EXISTS records_grid ON records(grid, updated_ms DESC);
 CREATE INDEX IF NOT EXISTS records_status ON records(status, updated_ms DESC);
 CREATE INDEX IF NOT EXISTS records_kind ON records(kind, updated_ms DESC);
@@ -978,12 +984,50 @@ impl Store {
             fs::write(&tmp, bytes)?;
             fs::rename(&tmp, &path)?;
         }
+        self.conn.execute(
+            "INSERT OR IGNORE INTO attachments (sha256, media_type, size) VALUES (?1, ?2, ?3)",
+            params![sha, media_type, bytes.len() as i64],
+        )?;
         Ok(AttachmentRef {
             sha256: sha,
             media_type: media_type.to_owned(),
             size: bytes.len() as u64,
             name: name.to_owned(),
         })
+    }
+
+    /// Attachments added on this device that the server does not hold yet.
+    pub fn unuploaded_attachments(&self) -> Result<Vec<AttachmentRef>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT sha256, media_type, size FROM attachments WHERE uploaded = 0 ORDER BY sha256",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(AttachmentRef {
+                sha256: r.get(0)?,
+                media_type: r.get(1)?,
+                size: r.get::<_, i64>(2)?.try_into().unwrap_or_default(),
+                name: String::new(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The server holds the attachment now.
+    pub fn mark_attachment_uploaded(&self, sha256: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE attachments SET uploaded = 1 WHERE sha256 = ?1",
+            [sha256],
+        )?;
+        Ok(())
+    }
+
+    /// Stores attachment bytes fetched from the server, after checking them against `sha256`.
+    pub fn put_fetched_attachment(&self, sha256: &str, bytes: &[u8], media_type: &str) -> Result<()> {
+        if hex::encode(Sha256::digest(bytes)) != sha256 {
+            return Err(StoreError::AttachmentMismatch(sha256.to_owned()));
+        }
+        self.put_attachment(bytes, media_type, "")?;
+        self.mark_attachment_uploaded(sha256)
     }
 
     /// Where an attachment's bytes live (whether or not they are here yet).
@@ -1006,7 +1050,7 @@ impl Store {
         self.cache.clear();
         let tx = self.conn.transaction()?;
         tx.execute_batch(
-            "DELETE FROM records; DELETE FROM doc_changes; DELETE FROM docs;
+            "DELETE FROM records; DELETE FROM doc_changes; DELETE FROM docs; DELETE FROM attachments;
              DELETE FROM meta WHERE key <> 'identity';",
         )?;
         tx.commit()?;

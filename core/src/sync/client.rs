@@ -1,0 +1,494 @@
+//! The HTTP edge of sync: sends what the [`SyncMachine`] asks for, with retries and backoff.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use gridwork_schema::wire::{
+    DocsResponse, ErrorBody, LoginRequest, LoginResponse, PROTOCOL_VERSION, PullResponse,
+    PushResponse, UploadStatus, UserInfo,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::machine::{Request, Response, SyncMachine, SyncReport};
+use crate::store::{Refusal, Store, StoreError};
+
+/// What went wrong while syncing.
+#[derive(Debug, Error)]
+pub enum SyncError {
+    /// The device is not signed in.
+    #[error("not signed in: log in to a server first")]
+    NotLoggedIn,
+    /// The server refused the credentials or the token (revoked device, disabled user).
+    #[error("the server refused the sign-in: {0}")]
+    Unauthorized(String),
+    /// The server no longer serves this app version.
+    #[error("this app version is too old for the server: please update ({0})")]
+    UpdateRequired(String),
+    /// The server answered with an error.
+    #[error("the server answered {status}: {message}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The server's error code.
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The server could not be reached (after retries).
+    #[error("cannot reach the server: {0}")]
+    Unreachable(String),
+    /// The server's answer was not what the protocol says.
+    #[error("unexpected answer from the server: {0}")]
+    Protocol(String),
+    /// The local store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SyncError {
+    /// Whether trying again later may help (as opposed to needing a person).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unreachable(_))
+            || matches!(self, Self::Server { status, .. } if *status >= 500 || *status == 429)
+    }
+}
+
+/// The device's sign-in with a server, kept in the store.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Server base URL, e.g. `http://127.0.0.1:8787`.
+    pub server: String,
+    /// Bearer token bound to this device.
+    pub token: String,
+    /// Who is signed in.
+    pub user: UserInfo,
+    /// The server's id.
+    pub server_id: String,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("server", &self.server)
+            .field("user", &self.user)
+            .field("server_id", &self.server_id)
+            .finish_non_exhaustive()
+    }
+}
+
+const SESSION_KEY: &str = "session";
+const LAST_SYNC_KEY: &str = "sync.last";
+
+/// The session stored on this device, if signed in.
+pub fn session(store: &Store) -> Result<Option<Session>, StoreError> {
+    Ok(store
+        .meta(SESSION_KEY)?
+        .and_then(|s| serde_json::from_str(&s).ok()))
+}
+
+/// How a sync session went, as the app's sync bar shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// `push`, `pull`, `docs` or `attachments`.
+    pub phase: String,
+    /// Records pushed and accepted so far.
+    pub pushed: usize,
+    /// Records that received changes so far.
+    pub pulled: usize,
+    /// Bytes sent so far.
+    pub bytes_up: u64,
+    /// Bytes received so far.
+    pub bytes_down: u64,
+}
+
+/// What the device knows of its sync state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceStatus {
+    /// Device id.
+    pub device_id: String,
+    /// Signed-in user, if any.
+    pub user: Option<UserInfo>,
+    /// Server URL, if signed in.
+    pub server: Option<String>,
+    /// Records with unpushed changes.
+    pub pending: u64,
+    /// When the last sync finished (RFC 3339), if ever.
+    pub last_sync: Option<String>,
+    /// Records the server refused, with why.
+    pub refused: Vec<(String, Refusal)>,
+}
+
+/// The device's sync status.
+pub fn status(store: &Store) -> Result<DeviceStatus, StoreError> {
+    let s = session(store)?;
+    Ok(DeviceStatus {
+        device_id: store.identity().device_id.to_string(),
+        user: s.as_ref().map(|s| s.user.clone()),
+        server: s.map(|s| s.server),
+        pending: store.pending_count()?,
+        last_sync: store.meta(LAST_SYNC_KEY)?,
+        refused: store.refused()?,
+    })
+}
+
+/// How often and how patiently to retry.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts per request, the first included.
+    pub attempts: u32,
+    /// The first pause; doubled each time.
+    pub base: Duration,
+    /// The longest pause.
+    pub cap: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 5,
+            base: Duration::from_millis(200),
+            cap: Duration::from_secs(5),
+        }
+    }
+}
+
+/// An HTTP client for one server.
+#[derive(Debug, Clone)]
+pub struct SyncClient {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+    retry: RetryPolicy,
+}
+
+impl SyncClient {
+    /// A client for the server at `base` (e.g. `http://127.0.0.1:8787`).
+    pub fn new(base: &str) -> Result<Self, SyncError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        Ok(SyncClient {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            token: None,
+            retry: RetryPolicy::default(),
+        })
+    }
+
+    /// Uses `token` for every call.
+    pub fn with_token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_owned());
+        self
+    }
+
+    /// Uses another retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// POSTs a JSON body and decodes a JSON answer; returns it with bytes sent and received.
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<(T, u64, u64), SyncError> {
+        let body = serde_json::to_vec(body).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let up = body.len() as u64;
+        let url = format!("{}{}", self.base, path);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut req = self
+                .http
+                .post(&url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
+            if let Some(t) = &self.token {
+                req = req.bearer_auth(t);
+            }
+            let result = match req.send().await {
+                Ok(resp) => read_answer::<T>(resp).await,
+                Err(e) => Err(SyncError::Unreachable(e.without_url().to_string())),
+            };
+            match result {
+                Ok((value, down)) => return Ok((value, up, down)),
+                Err(e) if e.is_transient() && attempt < self.retry.attempts => {
+                    let pause = self
+                        .retry
+                        .base
+                        .saturating_mul(1 << (attempt - 1).min(16))
+                        .min(self.retry.cap);
+                    tracing::info!(%path, attempt, ?pause, error = %e, "retrying");
+                    tokio::time::sleep(pause).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Sends one request of the sync machine.
+    pub async fn send(&self, request: &Request) -> Result<(Response, u64, u64), SyncError> {
+        Ok(match request {
+            Request::Push(r) => {
+                let (v, up, down) = self.post::<_, PushResponse>("/v1/push", r).await?;
+                (Response::Push(v), up, down)
+            }
+            Request::Pull(r) => {
+                let (v, up, down) = self.post::<_, PullResponse>("/v1/pull", r).await?;
+                (Response::Pull(v), up, down)
+            }
+            Request::Docs(r) => {
+                let (v, up, down) = self.post::<_, DocsResponse>("/v1/docs", r).await?;
+                (Response::Docs(v), up, down)
+            }
+        })
+    }
+
+    /// Uploads an attachment, resuming where the server's copy ends. Returns bytes sent.
+    pub async fn upload_attachment(
+        &self,
+        sha256: &str,
+        bytes: &[u8],
+        media_type: &str,
+    ) -> Result<u64, SyncError> {
+        const CHUNK: usize = 256 * 1024;
+        let url = format!("{}/v1/attachments/{}", self.base, sha256);
+        let token = self.token.clone().ok_or(SyncError::NotLoggedIn)?;
+        let head = self
+            .http
+            .head(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .map_err(|e| SyncError::Unreachable(e.without_url().to_string()))?;
+        let mut offset: u64 = match head.status().as_u16() {
+            200..=299 => head
+                .headers()
+                .get("upload-offset")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            401 => return Err(SyncError::Unauthorized("token refused".into())),
+            _ => 0,
+        };
+        let total = bytes.len() as u64;
+        let mut sent = 0;
+        while offset < total || total == 0 {
+            let start = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
+            let end = (start + CHUNK).min(bytes.len());
+            let resp = self
+                .http
+                .put(format!("{url}?offset={offset}&length={total}"))
+                .bearer_auth(&token)
+                .header(reqwest::header::CONTENT_TYPE, media_type)
+                .body(bytes[start..end].to_vec())
+                .send()
+                .await
+                .map_err(|e| SyncError::Unreachable(e.without_url().to_string()))?;
+            let (status, _): (UploadStatus, u64) = read_answer(resp).await?;
+            sent += (end - start) as u64;
+            if status.complete || total == 0 {
+                break;
+            }
+            if status.offset <= offset {
+                return Err(SyncError::Protocol(format!(
+                    "attachment upload made no progress at offset {offset}"
+                )));
+            }
+            offset = status.offset;
+        }
+        Ok(sent)
+    }
+
+    /// Downloads an attachment.
+    pub async fn download_attachment(&self, sha256: &str) -> Result<Vec<u8>, SyncError> {
+        let token = self.token.clone().ok_or(SyncError::NotLoggedIn)?;
+        let resp = self
+            .http
+            .get(format!("{}/v1/attachments/{}", self.base, sha256))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .map_err(|e| SyncError::Unreachable(e.without_url().to_string()))?;
+        if !resp.status().is_success() {
+            return Err(error_of(resp).await);
+        }
+        resp.bytes()
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|e| SyncError::Unreachable(e.without_url().to_string()))
+    }
+}
+
+async fn error_of(resp: reqwest::Response) -> SyncError {
+    let status = resp.status().as_u16();
+    let body: Option<ErrorBody> = resp.json().await.ok();
+    let (code, message) = body.map_or_else(
+        || ("unknown".to_owned(), format!("HTTP {status}")),
+        |b| (b.code, b.message),
+    );
+    match status {
+        401 | 403 => SyncError::Unauthorized(message),
+        426 => SyncError::UpdateRequired(message),
+        _ => SyncError::Server {
+            status,
+            code,
+            message,
+        },
+    }
+}
+
+async fn read_answer<T: DeserializeOwned>(resp: reqwest::Response) -> Result<(T, u64), SyncError> {
+    if !resp.status().is_success() {
+        return Err(error_of(resp).await);
+    }
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| SyncError::Unreachable(e.without_url().to_string()))?;
+    let value = serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))?;
+    Ok((value, bytes.len() as u64))
+}
+
+/// Signs in to `server` as `user`, registering this device; the session is kept in the store.
+///
+/// Signing in as another user or to another server starts the pull over, so the device
+/// receives exactly what the new scope may see.
+pub async fn login(
+    store: &Mutex<Store>,
+    server: &str,
+    user: &str,
+    password: &str,
+) -> Result<Session, SyncError> {
+    let device_id = lock(store).identity().device_id.to_string();
+    let client = SyncClient::new(server)?.with_retry(RetryPolicy {
+        attempts: 2,
+        ..RetryPolicy::default()
+    });
+    let req = LoginRequest {
+        user: user.to_owned(),
+        password: password.to_owned(),
+        device_id,
+        device_name: device_name(),
+        protocol: PROTOCOL_VERSION,
+        app_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let (resp, _, _): (LoginResponse, _, _) = client.post("/v1/login", &req).await?;
+    let session = Session {
+        server: client.base.clone(),
+        token: resp.token,
+        user: resp.user,
+        server_id: resp.server_id,
+    };
+    let s = lock(store);
+    let previous = session_of(&s)?;
+    let same_scope = previous.as_ref().is_some_and(|p| {
+        p.server_id == session.server_id && p.user.id == session.user.id && p.user.scope == session.user.scope
+    });
+    if !same_scope {
+        s.set_meta("sync.cursor", None)?;
+        s.set_meta("sync.snapshot", None)?;
+    }
+    let json = serde_json::to_string(&session).map_err(|e| SyncError::Protocol(e.to_string()))?;
+    s.set_meta(SESSION_KEY, Some(&json))?;
+    Ok(session)
+}
+
+fn session_of(store: &Store) -> Result<Option<Session>, SyncError> {
+    Ok(session(store)?)
+}
+
+fn device_name() -> String {
+    std::env::var("HOSTNAME").unwrap_or_else(|_| "gridwork-device".into())
+}
+
+fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    // A panic elsewhere while holding the lock leaves the store itself consistent (every
+    // write is one SQLite transaction), so keep going with it.
+    store.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Runs one sync session: push everything pending, pull until nothing more, fetch whole what
+/// came in incomplete, upload attachments. The store is locked only between network calls.
+pub async fn sync_now(
+    store: &Mutex<Store>,
+    progress: &mut (dyn FnMut(&Progress) + Send),
+) -> Result<SyncReport, SyncError> {
+    let session = session_of(&lock(store))?.ok_or(SyncError::NotLoggedIn)?;
+    let client = SyncClient::new(&session.server)?.with_token(&session.token);
+    sync_with(store, &client, progress).await
+}
+
+/// [`sync_now`] with a given client (tests use it to set retries).
+pub async fn sync_with(
+    store: &Mutex<Store>,
+    client: &SyncClient,
+    progress: &mut (dyn FnMut(&Progress) + Send),
+) -> Result<SyncReport, SyncError> {
+    let mut machine = SyncMachine::new();
+    loop {
+        let next = machine.next_request(&mut *lock(store))?;
+        let Some(request) = next else { break };
+        let phase = match &request {
+            Request::Push(_) => "push",
+            Request::Pull(_) => "pull",
+            Request::Docs(_) => "docs",
+        };
+        let (response, up, down) = client.send(&request).await?;
+        machine.count_bytes(up, down);
+        machine.handle(&mut *lock(store), response)?;
+        let r = machine.report();
+        progress(&Progress {
+            phase: phase.into(),
+            pushed: r.pushed,
+            pulled: r.pulled,
+            bytes_up: r.bytes_up,
+            bytes_down: r.bytes_down,
+        });
+    }
+    let pending = lock(store).unuploaded_attachments()?;
+    for a in pending {
+        let bytes = {
+            let s = lock(store);
+            match s.read_attachment(&a.sha256) {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(sha256 = %a.sha256, error = %e, "attachment unreadable, not uploaded");
+                    continue;
+                }
+            }
+        };
+        let sent = client
+            .upload_attachment(&a.sha256, &bytes, &a.media_type)
+            .await?;
+        lock(store).mark_attachment_uploaded(&a.sha256)?;
+        machine.count_bytes(sent, 0);
+        machine.count_attachment();
+        let r = machine.report();
+        progress(&Progress {
+            phase: "attachments".into(),
+            pushed: r.pushed,
+            pulled: r.pulled,
+            bytes_up: r.bytes_up,
+            bytes_down: r.bytes_down,
+        });
+    }
+    let s = lock(store);
+    let now = s.now().to_rfc3339();
+    s.set_meta(LAST_SYNC_KEY, Some(&now))?;
+    Ok(machine.report().clone())
+}
+
+/// Fetches an attachment this device lacks from the server, checks and stores it.
+pub async fn fetch_attachment(store: &Mutex<Store>, sha256: &str, media_type: &str) -> Result<(), SyncError> {
+    let session = session_of(&lock(store))?.ok_or(SyncError::NotLoggedIn)?;
+    let client = SyncClient::new(&session.server)?.with_token(&session.token);
+    let bytes = client.download_attachment(sha256).await?;
+    lock(store).put_fetched_attachment(sha256, &bytes, media_type)?;
+    Ok(())
+}
