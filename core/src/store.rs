@@ -756,6 +756,7 @@ impl Store {
         existing: bool,
         from_server: bool,
     ) -> Result<MergeOutcome> {
+        let bytes_in = bytes;
         let before = d.heads();
         let new_ops = d.merge_bytes(bytes)?;
         let incomplete = !d.automerge().get_missing_deps(&[]).is_empty();
@@ -769,7 +770,7 @@ impl Store {
         } else {
             (false, Vec::new())
         };
-        if new_ops == 0 && existing {
+        if new_ops == 0 && existing && !incomplete {
             return Ok(MergeOutcome {
                 id: id.to_owned(),
                 new_ops,
@@ -789,6 +790,11 @@ impl Store {
         if existing {
             let bytes = d.changes_after(&before);
             append_changes(&tx, id, &bytes, d)?;
+            if incomplete {
+                // Changes waiting for their dependencies are not part of the document yet;
+                // keep the raw bytes so they survive until the dependencies arrive.
+                append_changes(&tx, id, bytes_in, d)?;
+            }
         } else {
             let snapshot = d.save();
             tx.execute(
@@ -910,6 +916,12 @@ impl Store {
         })
     }
 
+    /// The changes of a record that someone holding `heads` lacks.
+    pub fn changes_since(&mut self, id: &str, heads: &[String]) -> Result<Vec<u8>> {
+        let heads = doc::parse_heads(heads)?;
+        self.with_doc(id, |d| Ok(d.changes_after(&heads)))
+    }
+
     /// The whole saved document of a record.
     pub fn saved_doc(&mut self, id: &str) -> Result<Vec<u8>> {
         self.with_doc(id, |d| Ok(d.save()))
@@ -1022,7 +1034,12 @@ impl Store {
     }
 
     /// Stores attachment bytes fetched from the server, after checking them against `sha256`.
-    pub fn put_fetched_attachment(&self, sha256: &str, bytes: &[u8], media_type: &str) -> Result<()> {
+    pub fn put_fetched_attachment(
+        &self,
+        sha256: &str,
+        bytes: &[u8],
+        media_type: &str,
+    ) -> Result<()> {
         if hex::encode(Sha256::digest(bytes)) != sha256 {
             return Err(StoreError::AttachmentMismatch(sha256.to_owned()));
         }
@@ -1117,7 +1134,9 @@ fn append_changes(tx: &Transaction<'_>, id: &str, bytes: &[u8], d: &mut RecordDo
         return Ok(());
     }
     let tail: i64 = tx.query_row("SELECT tail FROM docs WHERE id = ?1", [id], |r| r.get(0))?;
-    if tail + 1 >= COMPACT_AFTER {
+    // A snapshot holds only applied changes: while some wait for dependencies, keep the tail.
+    let waiting = !d.automerge().get_missing_deps(&[]).is_empty();
+    if tail + 1 >= COMPACT_AFTER && !waiting {
         tx.execute("DELETE FROM doc_changes WHERE doc_id = ?1", [id])?;
         tx.execute(
             "UPDATE docs SET snapshot = ?2, tail = 0 WHERE id = ?1",

@@ -279,7 +279,9 @@ impl SyncClient {
         let total = bytes.len() as u64;
         let mut sent = 0;
         while offset < total || total == 0 {
-            let start = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
+            let start = usize::try_from(offset)
+                .unwrap_or(usize::MAX)
+                .min(bytes.len());
             let end = (start + CHUNK).min(bytes.len());
             let resp = self
                 .http
@@ -388,7 +390,9 @@ pub async fn login(
     let s = lock(store);
     let previous = session_of(&s)?;
     let same_scope = previous.as_ref().is_some_and(|p| {
-        p.server_id == session.server_id && p.user.id == session.user.id && p.user.scope == session.user.scope
+        p.server_id == session.server_id
+            && p.user.id == session.user.id
+            && p.user.scope == session.user.scope
     });
     if !same_scope {
         s.set_meta("sync.cursor", None)?;
@@ -410,7 +414,9 @@ fn device_name() -> String {
 fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
     // A panic elsewhere while holding the lock leaves the store itself consistent (every
     // write is one SQLite transaction), so keep going with it.
-    store.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    store
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs one sync session: push everything pending, pull until nothing more, fetch whole what
@@ -485,7 +491,11 @@ pub async fn sync_with(
 }
 
 /// Fetches an attachment this device lacks from the server, checks and stores it.
-pub async fn fetch_attachment(store: &Mutex<Store>, sha256: &str, media_type: &str) -> Result<(), SyncError> {
+pub async fn fetch_attachment(
+    store: &Mutex<Store>,
+    sha256: &str,
+    media_type: &str,
+) -> Result<(), SyncError> {
     let session = session_of(&lock(store))?.ok_or(SyncError::NotLoggedIn)?;
     let client = SyncClient::new(&session.server)?.with_token(&session.token);
     let bytes = client.download_attachment(sha256).await?;
