@@ -180,16 +180,13 @@ impl RecordDoc {
     ) -> Result<Self, DocError> {
         let map = value.as_object().ok_or(DocError::NotAnObject)?;
         let mut doc = AutoCommit::new().with_actor(ActorId::from(actor));
-        for (k, v) in map {
-            put_new(
-                &mut doc,
-                &ObjId::Root,
-                Prop::Map(k.clone()),
-                v,
-                text_keys,
-                false,
-            )?;
-        }
+        let encoding = doc.text_encoding();
+        // One batch insert of the whole tree is much cheaper than an operation per field.
+        let root: HashMap<String, hydrate::Value> = map
+            .iter()
+            .map(|(k, v)| (k.clone(), to_hydrate(Some(k), v, text_keys, encoding)))
+            .collect();
+        doc.init_root_from_hydrate(&hydrate::Map::from(root))?;
         let what = map.keys().cloned().collect();
         commit(&mut doc, author, what, at_ms);
         Ok(RecordDoc { doc })
@@ -541,29 +538,22 @@ fn put_new(
     text_keys: TextKeys<'_>,
     insert: bool,
 ) -> Result<(), DocError> {
-    let make = |doc: &mut AutoCommit, t: ObjType| -> Result<ObjId, AutomergeError> {
-        match (&prop, insert) {
-            (Prop::Seq(i), true) => doc.insert_object(obj, *i, t),
-            _ => doc.put_object(obj, prop.clone(), t),
-        }
-    };
-    if is_text(&prop, v, text_keys) {
-        let id = make(doc, ObjType::Text)?;
-        doc.splice_text(&id, 0, 0, v.as_str().unwrap_or_default())?;
-        return Ok(());
-    }
     match v {
-        Value::Object(m) => {
-            let id = make(doc, ObjType::Map)?;
-            for (k, v) in m {
-                put_new(doc, &id, Prop::Map(k.clone()), v, text_keys, false)?;
-            }
+        Value::Object(_) | Value::Array(_) => {
+            let key = match &prop {
+                Prop::Map(k) => Some(k.as_str()),
+                Prop::Seq(_) => None,
+            };
+            // One batch insert of the whole subtree.
+            let tree = to_hydrate(key, v, text_keys, doc.text_encoding());
+            doc.batch_create_object(obj, prop, &tree, insert)?;
         }
-        Value::Array(items) => {
-            let id = make(doc, ObjType::List)?;
-            for (i, v) in items.iter().enumerate() {
-                put_new(doc, &id, Prop::Seq(i), v, text_keys, true)?;
-            }
+        Value::String(text) if is_text(&prop, v, text_keys) => {
+            let id = match (&prop, insert) {
+                (Prop::Seq(i), true) => doc.insert_object(obj, *i, ObjType::Text)?,
+                _ => doc.put_object(obj, prop, ObjType::Text)?,
+            };
+            doc.splice_text(&id, 0, 0, text)?;
         }
         scalar => {
             let s = scalar_of(scalar).unwrap_or(ScalarValue::Null);
@@ -574,6 +564,34 @@ fn put_new(
         }
     }
     Ok(())
+}
+
+/// The Automerge tree for a JSON value; strings under `text_keys` become text.
+fn to_hydrate(
+    key: Option<&str>,
+    v: &Value,
+    text_keys: TextKeys<'_>,
+    encoding: automerge::TextEncoding,
+) -> hydrate::Value {
+    match v {
+        Value::String(s) if key.is_some_and(|k| text_keys.contains(&k)) => {
+            hydrate::Value::text(encoding, s)
+        }
+        Value::Object(m) => {
+            let map: HashMap<String, hydrate::Value> = m
+                .iter()
+                .map(|(k, v)| (k.clone(), to_hydrate(Some(k), v, text_keys, encoding)))
+                .collect();
+            hydrate::Value::Map(hydrate::Map::from(map))
+        }
+        Value::Array(items) => hydrate::Value::List(hydrate::List::from(
+            items
+                .iter()
+                .map(|v| to_hydrate(None, v, text_keys, encoding))
+                .collect::<Vec<_>>(),
+        )),
+        scalar => hydrate::Value::Scalar(scalar_of(scalar).unwrap_or(ScalarValue::Null)),
+    }
 }
 
 /// Brings the value at `prop` of `obj` from `old` to `new`, touching as little as possible.
@@ -714,8 +732,8 @@ fn diff_keyed_list(
         .collect();
     let new_ids: BTreeSet<&str> = new.iter().filter_map(element_id).collect();
     // Deletions first, from the back, so positions stay valid.
-    let ids = doc_list_ids(doc, obj)?;
-    for (i, id) in ids.iter().enumerate().rev() {
+    let before = doc_list_ids(doc, obj)?;
+    for (i, id) in before.iter().enumerate().rev() {
         if let Some(id) = id
             && old_by_id.contains_key(id.as_str())
             && !new_ids.contains(id.as_str())
@@ -723,16 +741,20 @@ fn diff_keyed_list(
             doc.delete(obj, i)?;
         }
     }
+    // The document's ids by position, read once and kept in step with each insert.
+    let mut ids = doc_list_ids(doc, obj)?;
     let mut prev: Option<&str> = None;
     for nv in new {
         let Some(id) = element_id(nv) else { continue };
-        let ids = doc_list_ids(doc, obj)?;
+        let ov = old_by_id.get(id).copied();
+        if ov == Some(nv) {
+            prev = Some(id);
+            continue;
+        }
         match ids.iter().position(|d| d.as_deref() == Some(id)) {
             Some(pos) => {
-                let ov = old_by_id.get(id).copied().unwrap_or(&Value::Null);
-                if ov != nv {
-                    diff_value(doc, obj, Prop::Seq(pos), ov, nv, text_keys)?;
-                }
+                let ov = ov.unwrap_or(&Value::Null);
+                diff_value(doc, obj, Prop::Seq(pos), ov, nv, text_keys)?;
             }
             None => {
                 let at = match prev {
@@ -743,6 +765,7 @@ fn diff_keyed_list(
                     None => 0,
                 };
                 put_new(doc, obj, Prop::Seq(at), nv, text_keys, true)?;
+                ids.insert(at, Some(id.to_owned()));
             }
         }
         prev = Some(id);
