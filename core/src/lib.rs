@@ -1,6 +1,7 @@
 //! Gridwork's local-first core: records as Automerge documents, the SQLite store, and sync.
 
 pub mod doc;
+pub mod report;
 pub mod store;
 pub mod summary;
 pub mod sync;

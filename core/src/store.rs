@@ -211,6 +211,15 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The district's calendar date at `t` (China Standard Time, UTC+8).
+pub fn district_date(t: DateTime<Utc>) -> NaiveDate {
+    const CST: chrono::FixedOffset = match chrono::FixedOffset::east_opt(8 * 3600) {
+        Some(offset) => offset,
+        None => panic!("UTC+8 is a valid offset"),
+    };
+    t.with_timezone(&CST).date_naive()
+}
+
 /// Opens the SQLite connection of a store; the one place where encryption would be keyed.
 pub fn open_connection(path: &Path, options: &StoreOptions) -> Result<Connection> {
     let conn = Connection::open(path)?;
@@ -277,6 +286,20 @@ CREATE INDEX IF NOT EXISTS records_kind ON records(kind, updated_ms DESC);
 CREATE INDEX IF NOT EXISTS records_path ON records(street, community, grid);
 CREATE INDEX IF NOT EXISTS records_updated ON records(updated_ms DESC);
 CREATE INDEX IF NOT EXISTS records_conflicts ON records(conflicts) WHERE conflicts > 0;
+-- Report facts (see `report::db`), clustered by `until`, the last day a record counts
+-- ('9999-12-31' while open), so a report reads one range; `day` is the first.
+CREATE TABLE IF NOT EXISTS record_facts (
+    until TEXT NOT NULL,
+    id TEXT NOT NULL UNIQUE REFERENCES docs(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    street TEXT NOT NULL,
+    community TEXT NOT NULL,
+    grid TEXT NOT NULL,
+    day TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (until, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS record_facts_path ON record_facts(street, community, grid);
 ";
 
 fn to_hex_heads(heads: &[ChangeHash]) -> String {
@@ -378,6 +401,17 @@ impl Store {
         (self.clock)()
     }
 
+    /// Today's date in the district (China Standard Time, UTC+8, no daylight saving): what
+    /// "not in the future" checks and date defaults mean to the people using the app.
+    pub fn today(&self) -> NaiveDate {
+        district_date(self.now())
+    }
+
+    /// The SQLite connection, for modules that keep their own tables in the store (reports).
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
     /// Reads a device setting.
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(self
@@ -441,7 +475,7 @@ impl Store {
     }
 
     fn validate(&self, record: &Record) -> Result<()> {
-        let today = self.now().date_naive();
+        let today = self.today();
         let known = |code: &str| self.territory.is_none_or(|t| t.contains(code));
         let ctx = ValidationContext::new(today).with_known_grid(&known);
         record.validate(&ctx).map_err(StoreError::Invalid)
@@ -1194,6 +1228,7 @@ fn write_row(tx: &Transaction<'_>, id: &str, d: &mut RecordDoc) -> Result<Summar
             serde_json::to_string(&value).map_err(json_err)?,
         ],
     )?;
+    crate::report::db::write_facts(tx, id, &value)?;
     Ok(s)
 }
 
