@@ -285,6 +285,8 @@ CREATE INDEX IF NOT EXISTS records_status ON records(status, updated_ms DESC);
 CREATE INDEX IF NOT EXISTS records_kind ON records(kind, updated_ms DESC);
 CREATE INDEX IF NOT EXISTS records_path ON records(street, community, grid);
 CREATE INDEX IF NOT EXISTS records_updated ON records(updated_ms DESC);
+-- Covers the text search's scan, so it does not read the wide rows.
+CREATE INDEX IF NOT EXISTS records_search ON records(updated_ms DESC, id, search);
 CREATE INDEX IF NOT EXISTS records_conflicts ON records(conflicts) WHERE conflicts > 0;
 -- Report facts (see `report::db`), clustered by `until`, the last day a record counts
 -- ('9999-12-31' while open), so a report reads one range; `day` is the first.
@@ -489,21 +491,29 @@ impl Store {
             return Err(StoreError::Immutable("id (it is taken)"));
         }
         let value = serde_json::to_value(record).map_err(json_err)?;
+        let at_ms = self.now().timestamp_millis();
         let mut d = RecordDoc::create(
             &self.identity.actor,
             &value,
             record.kind().text_fields(),
             author,
-            self.now().timestamp_millis(),
+            at_ms,
         )?;
         let snapshot = d.save();
-        let kind = summary::summarize_record(record).kind;
+        let kind = value
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO docs (id, kind, snapshot, pending) VALUES (?1, ?2, ?3, 1)",
-            params![id, kind, snapshot],
-        )?;
-        let s = write_row(&tx, &id, &mut d)?;
+        tx.prepare_cached("INSERT INTO docs (id, kind, snapshot, pending) VALUES (?1, ?2, ?3, 1)")?
+            .execute(params![id, kind, snapshot])?;
+        let input = RowInput {
+            record: Some(record),
+            value: &value,
+            conflicts: Some(0),
+            changed_ms: at_ms,
+        };
+        let s = write_row(&tx, &id, &input)?;
         tx.commit()?;
         self.cache_put(id, d);
         Ok(s)
@@ -554,24 +564,32 @@ impl Store {
         }
         self.validate(&record)?;
         let before = d.heads();
-        let changed = d.update(
-            &old,
-            &new,
-            record.kind().text_fields(),
-            author,
-            self.now().timestamp_millis(),
-        )?;
+        let at_ms = self.now().timestamp_millis();
+        let changed = d.update(&old, &new, record.kind().text_fields(), author, at_ms)?;
         if changed.is_none() {
             return Ok(Ok(summary::summarize_record(&record)));
         }
         let bytes = d.changes_after(&before);
         let tx = self.conn.transaction()?;
         append_changes(&tx, id, &bytes, d)?;
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE docs SET pending = 1, refused_code = NULL, refused_message = NULL WHERE id = ?1",
-            [id],
-        )?;
-        let s = write_row(&tx, id, d)?;
+        )?
+        .execute([id])?;
+        // A local edit adds no conflicts; it may settle some, so count again only if any.
+        let had: u32 = tx
+            .prepare_cached("SELECT conflicts FROM records WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0);
+        let conflicts = (had > 0).then(|| u32::try_from(d.conflicts().len()).unwrap_or(u32::MAX));
+        let input = RowInput {
+            record: Some(&record),
+            value: &new,
+            conflicts,
+            changed_ms: at_ms,
+        };
+        let s = write_row(&tx, id, &input)?;
         tx.commit()?;
         Ok(Ok(s))
     }
@@ -615,12 +633,15 @@ impl Store {
             self.now().timestamp_millis(),
         )?;
         // The settled record must still be a valid record.
-        if let Some(record) = summary::parse_record(&probe.to_value()) {
-            self.validate(&record)?;
+        let settled = probe.to_value();
+        let record = summary::parse_record(&settled);
+        if let Some(record) = &record {
+            self.validate(record)?;
         } else if kind.is_some() {
             return Err(StoreError::Unreadable(id.to_owned()));
         }
         *d = probe;
+        let at_ms = d.last_change_ms();
         let bytes = d.changes_after(&before);
         let tx = self.conn.transaction()?;
         append_changes(&tx, id, &bytes, d)?;
@@ -628,7 +649,8 @@ impl Store {
             "UPDATE docs SET pending = 1, refused_code = NULL, refused_message = NULL WHERE id = ?1",
             [id],
         )?;
-        let s = write_row(&tx, id, d)?;
+        let input = RowInput::from_doc(d, &settled, record.as_ref(), at_ms);
+        let s = write_row(&tx, id, &input)?;
         tx.commit()?;
         Ok(s)
     }
@@ -814,6 +836,14 @@ impl Store {
         let value = d.to_value();
         self.observe_hlcs(&value)?;
         let new_heads = d.heads();
+        let changed_ms = d
+            .automerge()
+            .get_changes_meta(&before)
+            .iter()
+            .map(|m| m.timestamp)
+            .max()
+            .unwrap_or(0);
+        let record = summary::parse_record(&value);
         // What the server holds: everything we had if nothing was pending, plus what it sent.
         let (synced_heads, pending) = if from_server && !pending {
             (new_heads, false)
@@ -840,7 +870,8 @@ impl Store {
             "UPDATE docs SET pending = ?2, synced_heads = ?3 WHERE id = ?1",
             params![id, pending, to_hex_heads(&synced_heads)],
         )?;
-        write_row(&tx, id, d)?;
+        let input = RowInput::from_doc(d, &value, record.as_ref(), changed_ms);
+        write_row(&tx, id, &input)?;
         tx.commit()?;
         Ok(MergeOutcome {
             id: id.to_owned(),
@@ -1189,46 +1220,80 @@ fn append_changes(tx: &Transaction<'_>, id: &str, bytes: &[u8], d: &mut RecordDo
     Ok(())
 }
 
-fn write_row(tx: &Transaction<'_>, id: &str, d: &mut RecordDoc) -> Result<Summary> {
-    let value = d.to_value();
-    let s = summary::summarize(&value);
-    let conflicts = u32::try_from(d.conflicts().len()).unwrap_or(u32::MAX);
-    let updated_ms = d.last_change_ms();
+/// What a record's row is written from. Callers pass what they already know, so a save
+/// does not re-read the document it just wrote.
+struct RowInput<'a> {
+    /// The record, when this version understands it.
+    record: Option<&'a Record>,
+    /// The document's value (kept in the row for report rebuilds).
+    value: &'a Value,
+    /// Unsettled conflicts; `None` keeps the stored count (a local edit adds none).
+    conflicts: Option<u32>,
+    /// The newest time among the changes being written; the row keeps the newest ever seen.
+    changed_ms: i64,
+}
+
+impl<'a> RowInput<'a> {
+    /// Everything read afresh from the document (after a merge from elsewhere).
+    fn from_doc(
+        d: &mut RecordDoc,
+        value: &'a Value,
+        record: Option<&'a Record>,
+        changed_ms: i64,
+    ) -> Self {
+        RowInput {
+            record,
+            value,
+            conflicts: Some(u32::try_from(d.conflicts().len()).unwrap_or(u32::MAX)),
+            changed_ms,
+        }
+    }
+}
+
+fn write_row(tx: &Transaction<'_>, id: &str, input: &RowInput<'_>) -> Result<Summary> {
+    let s = match input.record {
+        Some(r) => summary::summarize_record(r),
+        None => summary::summarize(input.value),
+    };
     let level = s.level.and_then(|l| serde_json::to_value(l).ok());
     let resolved = s.resolved_at.and_then(|l| serde_json::to_value(l).ok());
     let as_str = |v: Option<Value>| v.and_then(|v| v.as_str().map(str::to_owned));
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO records (id, kind, street, community, grid, title, status, level, resolved_at,
              created_at, created_day, created_by, updated_ms, conflicts, search, summary, value)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, COALESCE(?14, 0), ?15, ?16, ?17)
          ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, street = excluded.street,
              community = excluded.community, grid = excluded.grid, title = excluded.title,
              status = excluded.status, level = excluded.level, resolved_at = excluded.resolved_at,
              created_at = excluded.created_at, created_day = excluded.created_day,
-             created_by = excluded.created_by, updated_ms = excluded.updated_ms,
-             conflicts = excluded.conflicts, search = excluded.search,
+             created_by = excluded.created_by,
+             updated_ms = max(records.updated_ms, excluded.updated_ms),
+             conflicts = COALESCE(?14, records.conflicts), search = excluded.search,
              summary = excluded.summary, value = excluded.value",
-        params![
-            id,
-            s.kind,
-            s.territory.street,
-            s.territory.community,
-            s.territory.grid,
-            s.title,
-            s.status,
-            as_str(level),
-            as_str(resolved),
-            s.created_at.map(|t| t.to_rfc3339()),
-            s.created_at.map(|t| t.date_naive().to_string()),
-            s.created_by,
-            updated_ms,
-            conflicts,
-            s.search,
-            serde_json::to_string(&s).map_err(json_err)?,
-            serde_json::to_string(&value).map_err(json_err)?,
-        ],
-    )?;
-    crate::report::db::write_facts(tx, id, &value)?;
+    )?
+    .execute(params![
+        id,
+        s.kind,
+        s.territory.street,
+        s.territory.community,
+        s.territory.grid,
+        s.title,
+        s.status,
+        as_str(level),
+        as_str(resolved),
+        s.created_at.map(|t| t.to_rfc3339()),
+        s.created_at.map(|t| t.date_naive().to_string()),
+        s.created_by,
+        input.changed_ms,
+        input.conflicts,
+        s.search,
+        serde_json::to_string(&s).map_err(json_err)?,
+        serde_json::to_string(input.value).map_err(json_err)?,
+    ])?;
+    match input.record {
+        Some(r) => crate::report::db::write_record_facts(tx, id, Some(r))?,
+        None => crate::report::db::write_facts(tx, id, input.value)?,
+    }
     Ok(s)
 }
 

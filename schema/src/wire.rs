@@ -290,6 +290,11 @@ pub struct PullResponse {
     /// Whether this page belongs to a snapshot pass (echo it in the next request while `more`).
     #[serde(default)]
     pub snapshot: bool,
+    /// The server's id: when it differs from the one the device knows (the server was
+    /// restored from a backup, or is another server), the device starts over with no cursor
+    /// and pushes its records whole.
+    #[serde(default)]
+    pub server_id: String,
 }
 
 /// One document's part of a pull page.

@@ -5,6 +5,7 @@
 //! narrower scopes.
 
 use chrono::NaiveDate;
+use gridwork_schema::Record;
 use gridwork_schema::territory::{DISTRICT_CODE, Territory};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
@@ -31,10 +32,16 @@ fn encode_err(e: serde_json::Error) -> rusqlite::Error {
 /// Writes (or removes) the facts row of record `id` from its document value. Drafts and
 /// records this version cannot read have no facts.
 pub fn write_facts(conn: &Connection, id: &str, value: &Value) -> rusqlite::Result<()> {
-    match summary::parse_record(value)
-        .as_ref()
-        .and_then(Facts::from_record)
-    {
+    write_record_facts(conn, id, summary::parse_record(value).as_ref())
+}
+
+/// [`write_facts`] for a record already parsed (`None`: one this version cannot read).
+pub fn write_record_facts(
+    conn: &Connection,
+    id: &str,
+    record: Option<&Record>,
+) -> rusqlite::Result<()> {
+    match record.and_then(Facts::from_record) {
         Some(mut f) => {
             id.clone_into(&mut f.id);
             insert_facts(conn, &f)

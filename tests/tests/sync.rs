@@ -1,0 +1,396 @@
+//! Devices (real stores) syncing through a real server on 127.0.0.1, on SQLite and on
+//! PostgreSQL.
+
+mod common;
+
+use common::*;
+use gridwork_core::sync::SyncError;
+use gridwork_schema::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const FIRST: &str = "楼上夜间漏水。";
+const LAST: &str = "已转人民调解。";
+
+/// Three devices edit one case offline, then sync in the order given, then once more each.
+async fn converge_in_order(backend: Backend, order: [usize; 3]) {
+    let server = TestServer::start(backend).await;
+    let url = server.url();
+    let devices = [Device::new(), Device::new(), Device::new()];
+    devices[0].login(&url, "grid1").await;
+    devices[1].login(&url, "grid2").await;
+    devices[2].login(&url, "street").await;
+    let id = devices[0].new_case(grid_a(), "漏水纠纷");
+    for d in &devices {
+        d.sync().await.unwrap();
+    }
+    assert!(
+        devices.iter().all(|d| d.has(&id)),
+        "every device sees the case"
+    );
+
+    // Offline edits: first sentence + alert; last sentence + follow-up; escalation + whistle.
+    let e_alert = devices[0].event(CaseEventKind::Alerted, "网格预警");
+    let e_visit = devices[1].event(CaseEventKind::FollowUpVisit, "回访");
+    let e_up = devices[2].event(CaseEventKind::Escalated { to: Level::Street }, "上报街道");
+    let e_whistle = devices[2].event(CaseEventKind::WhistleBlown, "街道吹哨");
+    let ids: Vec<String> = [&e_alert, &e_visit, &e_up, &e_whistle]
+        .iter()
+        .map(|e| e.id.clone())
+        .collect();
+    devices[0].edit_case(&id, |c| {
+        c.description = c.description.replacen("楼上漏水。", FIRST, 1);
+        c.events.push(e_alert);
+    });
+    devices[1].edit_case(&id, |c| {
+        c.description = c.description.replacen("双方争执不下。", LAST, 1);
+        c.events.push(e_visit);
+    });
+    devices[2].edit_case(&id, |c| {
+        c.title = "漏水纠纷（街道）".into();
+        c.events.push(e_up);
+        c.events.push(e_whistle);
+    });
+
+    for &i in &order {
+        devices[i].sync().await.unwrap();
+    }
+    for &i in &order {
+        devices[i].sync().await.unwrap();
+    }
+    let heads = devices[0].heads(&id);
+    let value = devices[0].value(&id);
+    for d in &devices[1..] {
+        assert_eq!(d.heads(&id), heads, "{backend:?} {order:?}: heads differ");
+        assert_eq!(d.value(&id), value, "{backend:?} {order:?}: values differ");
+    }
+    let case = devices[0].case(&id);
+    assert_eq!(case.description, format!("{FIRST}楼下要求赔偿。{LAST}"));
+    assert_eq!(case.title, "漏水纠纷（街道）");
+    for e in &ids {
+        assert!(
+            case.events.iter().any(|x| &x.id == e),
+            "{backend:?} {order:?}: event lost"
+        );
+    }
+    let state = case.state();
+    assert_eq!(state.level, Level::Street);
+    assert!(state.whistle && state.alerted);
+    // Nothing is left to push anywhere.
+    for d in &devices {
+        assert_eq!(d.store.lock().unwrap().pending_count().unwrap(), 0);
+    }
+    server.stop().await;
+}
+
+const ORDERS: [[usize; 3]; 6] = [
+    [0, 1, 2],
+    [0, 2, 1],
+    [1, 0, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [2, 1, 0],
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_devices_converge_in_every_order_on_sqlite() {
+    for order in ORDERS {
+        converge_in_order(Backend::Sqlite, order).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_devices_converge_in_every_order_on_postgres() {
+    for order in ORDERS {
+        converge_in_order(Backend::Postgres, order).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_server_processes_on_one_postgres_take_turns() {
+    let server = TestServer::start(Backend::Postgres).await;
+    let replica = server.replica().await;
+    let (a, b) = (Device::new(), Device::new());
+    a.login(&server.url(), "grid1").await;
+    b.login(&replica.url(), "grid2").await;
+    let mut ids = Vec::new();
+    for round in 0..4 {
+        // Each round the devices swap servers.
+        let (ua, ub) = if round % 2 == 0 {
+            (server.url(), replica.url())
+        } else {
+            (replica.url(), server.url())
+        };
+        a.point_at(&ua);
+        b.point_at(&ub);
+        ids.push(a.new_case(grid_a(), &format!("甲{round}")));
+        ids.push(b.new_case(grid_a(), &format!("乙{round}")));
+        a.sync().await.unwrap();
+        b.sync().await.unwrap();
+        let first = ids[0].clone();
+        a.edit_case(&first, |c| c.title = format!("甲改{round}"));
+        b.edit_case(&first, |c| {
+            c.risk = [RiskLevel::Low, RiskLevel::High][round % 2]
+        });
+        a.sync().await.unwrap();
+        b.sync().await.unwrap();
+        a.sync().await.unwrap();
+    }
+    for id in &ids {
+        assert!(a.has(id) && b.has(id), "both devices hold {id}");
+        assert_eq!(a.heads(id), b.heads(id));
+        assert_eq!(a.value(id), b.value(id));
+    }
+    assert_eq!(a.case(&ids[0]).title, "甲改3");
+    assert_eq!(a.case(&ids[0]).risk, RiskLevel::High);
+    replica.shutdown().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_records_are_kept_marked_and_the_rest_lands() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let server = TestServer::start(backend).await;
+        let worker = Device::new();
+        worker.login(&server.url(), "grid1").await;
+        let mine = worker.new_case(grid_a(), "本网格");
+        // A case in a grid of another street: valid on the device, outside the worker's scope.
+        let theirs = worker.new_case(grid_far(), "外网格");
+        let report = worker.sync().await.unwrap();
+        assert_eq!(report.pushed, 1, "{backend:?}");
+        assert_eq!(report.refused.len(), 1, "{backend:?}");
+        assert_eq!(report.refused[0].0, theirs);
+        assert_eq!(report.refused[0].1.code, "out_of_scope");
+        let status = gridwork_core::sync::status(&worker.store.lock().unwrap()).unwrap();
+        assert_eq!(status.refused.len(), 1);
+        assert_eq!(
+            status.pending, 0,
+            "refused records wait for an edit, not a retry loop"
+        );
+        // The device keeps the refused record and says why.
+        let row = worker.store.lock().unwrap().row(&theirs).unwrap();
+        assert!(row.pending);
+        assert_eq!(row.refused.as_ref().unwrap().code, "out_of_scope");
+        assert!(worker.has(&theirs));
+        // A supervisor sees exactly the accepted one.
+        let sup = Device::new();
+        sup.login(&server.url(), "sup").await;
+        sup.sync().await.unwrap();
+        assert!(sup.has(&mine));
+        assert!(!sup.has(&theirs));
+        server.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scopes_decide_what_each_role_pulls() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let url = server.url();
+    let sup = Device::new();
+    sup.login(&url, "sup").await;
+    let in_a = sup.new_case(grid_a(), "甲网格");
+    let in_b = sup.new_case(grid_b(), "乙网格");
+    let far = sup.new_case(grid_far(), "远处");
+    let reported = sup.new_case(grid_far(), "部门报到");
+    sup.sync().await.unwrap();
+    // The department reports in on one case (from the supervisor's device here).
+    let e = sup.event(
+        CaseEventKind::DepartmentReported {
+            department: "区住房和城乡建设局".into(),
+            took_on: "查明原因".into(),
+        },
+        "",
+    );
+    sup.edit_case(&reported, |c| c.events.push(e));
+    sup.sync().await.unwrap();
+    let sees = |login: &'static str| {
+        let url = url.clone();
+        async move {
+            let d = Device::new();
+            d.login(&url, login).await;
+            d.sync().await.unwrap();
+            let mut ids = d.ids();
+            ids.sort();
+            ids
+        }
+    };
+    let sorted = |mut v: Vec<&String>| {
+        v.sort();
+        v.into_iter().cloned().collect::<Vec<_>>()
+    };
+    assert_eq!(sees("grid1").await, sorted(vec![&in_a]));
+    assert_eq!(sees("gridb").await, sorted(vec![&in_b]));
+    assert_eq!(sees("legal").await, sorted(vec![&in_a, &in_b]));
+    assert_eq!(sees("street").await, sorted(vec![&in_a, &in_b]));
+    assert_eq!(sees("dept").await, sorted(vec![&reported]));
+    assert_eq!(
+        sees("leader").await,
+        sorted(vec![&in_a, &in_b, &far, &reported])
+    );
+    server.stop().await;
+}
+
+/// A TCP proxy that forwards one connection at a time and can cut the server's answer
+/// after a number of bytes, as a dropped mobile connection would.
+struct CuttingProxy {
+    url: String,
+    cut: std::sync::Arc<std::sync::Mutex<Option<usize>>>,
+}
+
+impl CuttingProxy {
+    async fn start(target: std::net::SocketAddr) -> CuttingProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let cut = std::sync::Arc::new(std::sync::Mutex::new(None::<usize>));
+        let cut2 = cut.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                let limit = *cut2.lock().unwrap();
+                tokio::spawn(async move {
+                    let Ok(mut upstream) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    let (mut cr, mut cw) = client.split();
+                    let (mut ur, mut uw) = upstream.split();
+                    let up = tokio::io::copy(&mut cr, &mut uw);
+                    let down = async {
+                        let mut sent = 0usize;
+                        let mut buf = vec![0u8; 8192];
+                        loop {
+                            let n = ur.read(&mut buf).await.unwrap_or(0);
+                            if n == 0 {
+                                break;
+                            }
+                            let n = match limit {
+                                Some(l) if sent + n >= l => {
+                                    let _ = cw.write_all(&buf[..l - sent]).await;
+                                    break;
+                                }
+                                _ => n,
+                            };
+                            if cw.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                            sent += n;
+                        }
+                    };
+                    tokio::select! { _ = up => {}, () = down => {} }
+                });
+            }
+        });
+        CuttingProxy { url, cut }
+    }
+
+    fn cut_after(&self, bytes: Option<usize>) {
+        *self.cut.lock().unwrap() = bytes;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_connection_loses_and_duplicates_nothing() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let server = TestServer::start(backend).await;
+        let proxy = CuttingProxy::start(server.handle.local_addr()).await;
+        let worker = Device::new();
+        worker.login(&proxy.url, "grid1").await;
+        let ids: Vec<String> = (0..120)
+            .map(|i| worker.new_case(grid_a(), &format!("案件{i}")))
+            .collect();
+
+        // Mid-push: the server gets the whole request, the answer is cut.
+        proxy.cut_after(Some(40));
+        let err = worker.sync_with_retries(1).await.unwrap_err();
+        assert!(
+            matches!(err, SyncError::Unreachable(_) | SyncError::Protocol(_)),
+            "{err}"
+        );
+        assert_eq!(
+            worker.store.lock().unwrap().pending_count().unwrap(),
+            120,
+            "nothing acknowledged"
+        );
+        let head_after_cut = server.storage().log_state().await.unwrap().head;
+        proxy.cut_after(None);
+        let report = worker.sync().await.unwrap();
+        assert_eq!(report.pushed, 120);
+        assert_eq!(
+            server.storage().log_state().await.unwrap().head,
+            head_after_cut,
+            "{backend:?}: pushing the same changes again appends nothing"
+        );
+
+        // Mid-pull: a fresh device's first page is cut; its cursor does not move.
+        let sup = Device::new();
+        sup.login(&proxy.url, "sup").await;
+        proxy.cut_after(Some(2000));
+        assert!(sup.sync_with_retries(1).await.is_err());
+        let cursor = sup.store.lock().unwrap().meta("sync.cursor").unwrap();
+        assert_eq!(cursor, None, "a cut page leaves the cursor where it was");
+        proxy.cut_after(None);
+        sup.sync().await.unwrap();
+        let mut got = sup.ids();
+        got.sort();
+        let mut want = ids.clone();
+        want.sort();
+        assert_eq!(got, want, "{backend:?}: every record once");
+        for id in &ids {
+            assert_eq!(sup.value(id), worker.value(id));
+        }
+        server.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_devices_and_disabled_users_are_stopped() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let a = Device::new();
+    a.login(&server.url(), "grid1").await;
+    a.sync().await.unwrap();
+    let device_id = a.store.lock().unwrap().identity().device_id.to_string();
+    assert!(server.storage().revoke_device(&device_id).await.unwrap());
+    assert!(matches!(a.sync().await, Err(SyncError::Unauthorized(_))));
+    let b = Device::new();
+    b.login(&server.url(), "grid2").await;
+    b.sync().await.unwrap();
+    assert!(
+        server
+            .storage()
+            .set_user_disabled("grid2", true)
+            .await
+            .unwrap()
+    );
+    assert!(matches!(b.sync().await, Err(SyncError::Unauthorized(_))));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_behind_the_compaction_floor_still_syncs() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let server = TestServer::start(backend).await;
+        let a = Device::new();
+        a.login(&server.url(), "grid1").await;
+        let b = Device::new();
+        b.login(&server.url(), "grid2").await;
+        let first = a.new_case(grid_a(), "压缩前");
+        a.sync().await.unwrap();
+        b.sync().await.unwrap();
+        // b falls behind while a keeps working, then the log is compacted.
+        let later: Vec<String> = (0..5)
+            .map(|i| a.new_case(grid_a(), &format!("后{i}")))
+            .collect();
+        a.edit_case(&first, |c| c.title = "压缩后".into());
+        a.sync().await.unwrap();
+        let state = server.storage().log_state().await.unwrap();
+        server.storage().compact(state.head).await.unwrap();
+        b.sync().await.unwrap();
+        for id in later.iter().chain([&first]) {
+            assert!(b.has(id), "{backend:?}: {id} missing after compaction");
+            assert_eq!(b.heads(id), a.heads(id));
+        }
+        assert_eq!(b.case(&first).title, "压缩后");
+        server.stop().await;
+    }
+}
