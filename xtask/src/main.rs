@@ -150,7 +150,13 @@ fn build() -> Result<()> {
 }
 
 fn bench(quick: bool) -> Result<()> {
-    install(&[install::BASE])?;
+    install(&[install::BASE, install::DB])?;
+    let url = step("install: PostgreSQL for the sync load run", postgres::ensure)?;
+    // The sync load run starts the real server binary, built the way it would be deployed.
+    step("build: gridwork-server (release)", || {
+        run(&mut cargo_cmd(&["build", "--release", "-p", "gridwork-sync-server"]))
+    })?;
+    let server_bin = target_dir().join("release").join("gridwork-server");
     let metadata = cmd::capture_ok(&mut cargo_cmd(&[
         "metadata",
         "--no-deps",
@@ -167,7 +173,9 @@ fn bench(quick: bool) -> Result<()> {
         if quick {
             args.extend(["--", "--quick"]);
         }
-        run(&mut cargo_cmd(&args))
+        run(cargo_cmd(&args)
+            .env(postgres::URL_VAR, &url)
+            .env("GRIDWORK_SERVER_BIN", &server_bin))
     })?;
     println!(
         "\nresults: {} (one folder per benchmark; criterion compares with the previous run)",

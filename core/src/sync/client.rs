@@ -79,6 +79,7 @@ impl std::fmt::Debug for Session {
 }
 
 const SESSION_KEY: &str = "session";
+const ZSTD_LEVEL: i32 = 3;
 const LAST_SYNC_KEY: &str = "sync.last";
 
 /// The session stored on this device, if signed in.
@@ -197,7 +198,11 @@ impl SyncClient {
         path: &str,
         body: &B,
     ) -> Result<(T, u64, u64), SyncError> {
-        let body = serde_json::to_vec(body).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let json = serde_json::to_vec(body).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        // Bodies go zstd-compressed: record batches are repetitive JSON, and field networks
+        // are slow.
+        let body = zstd::encode_all(&json[..], ZSTD_LEVEL)
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
         let up = body.len() as u64;
         let url = format!("{}{}", self.base, path);
         let mut attempt = 0;
@@ -207,6 +212,8 @@ impl SyncClient {
                 .http
                 .post(&url)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(reqwest::header::CONTENT_ENCODING, "zstd")
+                .header(reqwest::header::ACCEPT_ENCODING, "zstd")
                 .body(body.clone());
             if let Some(t) = &self.token {
                 req = req.bearer_auth(t);
@@ -349,12 +356,23 @@ async fn read_answer<T: DeserializeOwned>(resp: reqwest::Response) -> Result<(T,
     if !resp.status().is_success() {
         return Err(error_of(resp).await);
     }
+    let zstd_body = resp
+        .headers()
+        .get(reqwest::header::CONTENT_ENCODING)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"zstd"));
     let bytes = resp
         .bytes()
         .await
         .map_err(|e| SyncError::Unreachable(e.without_url().to_string()))?;
-    let value = serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))?;
-    Ok((value, bytes.len() as u64))
+    let wire = bytes.len() as u64;
+    let value = if zstd_body {
+        let plain = zstd::decode_all(&bytes[..]).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        serde_json::from_slice(&plain)
+    } else {
+        serde_json::from_slice(&bytes)
+    }
+    .map_err(|e| SyncError::Protocol(e.to_string()))?;
+    Ok((value, wire))
 }
 
 /// Signs in to `server` as `user`, registering this device; the session is kept in the store.

@@ -77,9 +77,9 @@ pub struct SyncReport {
     pub items: usize,
     /// Documents fetched whole because changes lacked their dependencies.
     pub fetched_whole: usize,
-    /// Request bytes sent (JSON bodies, before compression).
+    /// Request bytes sent (bodies as on the wire, compressed).
     pub bytes_up: u64,
-    /// Response bytes received (JSON bodies, after decompression).
+    /// Response bytes received (bodies as on the wire, compressed).
     pub bytes_down: u64,
     /// Attachments uploaded.
     pub attachments_up: usize,
