@@ -113,6 +113,8 @@ pub enum Command {
     Sync,
     /// This device's sync state: user, server, pending changes, last sync, refusals.
     Status,
+    /// Supervisors' figures for a period (汇总报表): on screen, as JSON, as a workbook or CSV.
+    Report(ReportArgs),
     /// Test aid: write records in a loop (used by the crash-safety test).
     #[command(hide = true)]
     StressWrite {
@@ -472,4 +474,25 @@ pub enum PetitionCmd {
         #[arg(long, value_name = "DATE")]
         done: String,
     },
+}
+
+/// `report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The period: a month `2026-11`, a day `2026-11-05`, or a range `2026-11-01..2026-11-15`.
+    #[arg(long)]
+    pub period: String,
+    /// Territory code to report on (district, street, community, grid, or a zone like Z01);
+    /// default the whole district.
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// The "as of" date for ages and overdue steps, if not today (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<String>,
+    /// Write the workbook (Chinese sheets) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub xlsx: Option<PathBuf>,
+    /// Write one CSV file per figure group (UTF-8 with BOM) into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub csv: Option<PathBuf>,
 }

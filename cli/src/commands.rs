@@ -67,6 +67,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::ImportChanges { file } => import_changes(&mut ctx, &file),
         Command::List(args) => list(&ctx, args),
         Command::StressWrite { count, grid } => stress_write(&mut ctx, count, &grid),
+        Command::Report(args) => report(&ctx, &args),
         Command::Login {
             server,
             user,
@@ -1183,6 +1184,78 @@ fn stress_write(ctx: &mut Ctx, count: u32, grid: &str) -> Result<()> {
             writeln!(out, "updated {id} v{next}")?;
         }
         out.flush()?;
+    }
+    Ok(())
+}
+
+/// `report`: the figures for a period and scope, as a table, JSON, XLSX or CSV.
+fn report(ctx: &Ctx, args: &crate::args::ReportArgs) -> Result<()> {
+    use gridwork_core::report::{Cell, ReportParams};
+    let period = args.period.parse().map_err(|e| {
+        usage(
+            &format!("--period 无法识别：{e}"),
+            &format!("--period is not a period: {e}"),
+        )
+    })?;
+    let mut params = ReportParams::new(period);
+    if let Some(scope) = &args.scope {
+        params = params.within(scope.clone());
+    }
+    let today = match &args.today {
+        Some(t) => t.parse().map_err(|_| {
+            usage(
+                "--today 应为 YYYY-MM-DD 格式的日期",
+                "--today must be a date as YYYY-MM-DD",
+            )
+        })?,
+        None => ctx.store.today(),
+    };
+    params = params.today(today);
+    let report = ctx.store.report(&params)?;
+    if let Some(path) = &args.xlsx {
+        report.to_xlsx(path)?;
+        eprintln!("{} {}", tr("已写入", "wrote"), path.display());
+    }
+    if let Some(dir) = &args.csv {
+        fs::create_dir_all(dir)?;
+        let files = report.to_csv_dir(dir)?;
+        eprintln!(
+            "{} {} CSV → {}",
+            tr("已写入", "wrote"),
+            files.len(),
+            dir.display()
+        );
+    }
+    if ctx.json {
+        println!("{}", report.to_json());
+    } else if args.xlsx.is_none() && args.csv.is_none() {
+        let lang = crate::ctx::lang();
+        for sheet in report.sheets(lang).iter().take(2) {
+            println!("== {} ==", sheet.name(lang));
+            let headers: Vec<&str> = sheet.columns.iter().map(|c| c.label(lang)).collect();
+            println!("{}", headers.join("\t"));
+            for row in &sheet.rows {
+                let cells: Vec<String> = row
+                    .iter()
+                    .map(|c| match c {
+                        Cell::Int(n) => n.to_string(),
+                        Cell::Pct(Some(p)) => format!("{:.1}%", p * 100.0),
+                        Cell::Pct(None) => "—".into(),
+                        Cell::Date(d) => d.to_string(),
+                        Cell::Text(t) => t.clone(),
+                    })
+                    .collect();
+                println!("{}", cells.join("\t"));
+            }
+            println!();
+        }
+        println!(
+            "{}",
+            tr(
+                "更多：--xlsx 文件 或 --csv 目录 或 --json",
+                "more: --xlsx FILE, --csv DIR or --json"
+            )
+        );
     }
     Ok(())
 }

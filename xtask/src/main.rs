@@ -151,10 +151,18 @@ fn build() -> Result<()> {
 
 fn bench(quick: bool) -> Result<()> {
     install(&[install::BASE, install::DB])?;
-    let url = step("install: PostgreSQL for the sync load run", postgres::ensure)?;
+    let url = step(
+        "install: PostgreSQL for the sync load run",
+        postgres::ensure,
+    )?;
     // The sync load run starts the real server binary, built the way it would be deployed.
     step("build: gridwork-server (release)", || {
-        run(&mut cargo_cmd(&["build", "--release", "-p", "gridwork-sync-server"]))
+        run(&mut cargo_cmd(&[
+            "build",
+            "--release",
+            "-p",
+            "gridwork-sync-server",
+        ]))
     })?;
     let server_bin = target_dir().join("release").join("gridwork-server");
     let metadata = cmd::capture_ok(&mut cargo_cmd(&[
