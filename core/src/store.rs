@@ -285,6 +285,9 @@ CREATE INDEX IF NOT EXISTS records_status ON records(status, updated_ms DESC);
 CREATE INDEX IF NOT EXISTS records_kind ON records(kind, updated_ms DESC);
 CREATE INDEX IF NOT EXISTS records_path ON records(street, community, grid);
 CREATE INDEX IF NOT EXISTS records_updated ON records(updated_ms DESC);
+-- Sync asks for pending and refused records on every run: keep those lookups off a scan.
+CREATE INDEX IF NOT EXISTS docs_pending ON docs(id) WHERE pending = 1 AND refused_code IS NULL;
+CREATE INDEX IF NOT EXISTS docs_refused ON docs(id) WHERE refused_code IS NOT NULL;
 -- Covers the text search's scan, so it does not read the wide rows.
 CREATE INDEX IF NOT EXISTS records_search ON records(updated_ms DESC, id, search);
 CREATE INDEX IF NOT EXISTS records_conflicts ON records(conflicts) WHERE conflicts > 0;
