@@ -863,11 +863,11 @@ impl Store {
                 append_changes(&tx, id, bytes_in, d)?;
             }
         } else {
-            let snapshot = d.save();
-            tx.execute(
-                "INSERT INTO docs (id, kind, snapshot) VALUES (?1, ?2, ?3)",
-                params![id, kind, snapshot],
-            )?;
+            // The bytes as received (checked above) hold exactly this document, including
+            // changes still waiting for dependencies, which a fresh save would drop; and
+            // re-encoding them would cost more than the merge.
+            tx.prepare_cached("INSERT INTO docs (id, kind, snapshot) VALUES (?1, ?2, ?3)")?
+                .execute(params![id, kind, bytes_in])?;
         }
         tx.execute(
             "UPDATE docs SET pending = ?2, synced_heads = ?3 WHERE id = ?1",
