@@ -179,7 +179,12 @@ pub fn decide(user: &UserRecord, push: &DocPush, stored: Option<&[u8]>) -> Decis
         return d;
     }
     let changes = doc.changes_after(&old_heads);
-    let bytes = doc.save();
+    // A new record's pushed bytes hold exactly the document (checked and merged above):
+    // store them as they are rather than paying for a compacted save on every first push.
+    let bytes = match stored {
+        None => push.changes.as_slice().to_vec(),
+        Some(_) => doc.save(),
+    };
     Decision::Write {
         write: DocWrite {
             row: doc_row(&summary),
