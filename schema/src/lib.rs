@@ -3,6 +3,7 @@
 //! No IO lives here: this crate compiles to wasm32 for the UI as well as to native code.
 //! The main types are re-exported at the crate root.
 
+pub mod api;
 pub mod case;
 pub mod hlc;
 pub mod ids;

@@ -1,3 +1,8 @@
-//! The Gridwork desktop and mobile app: a thin Tauri 2 shell over `gridwork-core`.
+//! The Gridwork desktop app (the same code runs on mobile through [`gridwork_app_lib::run`]).
 
-fn main() {}
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+fn main() {
+    gridwork_app_lib::run();
+}

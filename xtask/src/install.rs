@@ -35,8 +35,29 @@ pub const DB: AptGroup = AptGroup {
     packages: &["postgresql"],
 };
 
-// Later: `pub const APP: AptGroup` (libwebkit2gtk-4.1-dev, xvfb, webkit2gtk-driver, …; see
-// ../shared/TOOLCHAIN.md), named by `run`, `build` and `test` once the app builds for real.
+/// The app: Tauri 2's WebKitGTK build deps, Xvfb and the WebDriver servers for its
+/// end-to-end tests (WebKitWebDriver for the app window, chromedriver for headless Chromium),
+/// and a CJK font so screenshots show Chinese.
+pub const APP: AptGroup = AptGroup {
+    name: "app",
+    purpose: "build the Tauri app and drive it in tests (WebKitGTK, Xvfb, WebDriver, Chromium)",
+    packages: &[
+        "libwebkit2gtk-4.1-dev",
+        "build-essential",
+        "libxdo-dev",
+        "libssl-dev",
+        "libayatana-appindicator3-dev",
+        "librsvg2-dev",
+        "libsoup-3.0-dev",
+        "pkg-config",
+        "xvfb",
+        "xauth",
+        "webkit2gtk-driver",
+        "chromium",
+        "chromium-driver",
+        "fonts-wqy-microhei",
+    ],
+};
 
 /// Whether a Debian package is installed (`dpkg-query -W -f='${Status}'`).
 fn installed(package: &str) -> Result<bool> {

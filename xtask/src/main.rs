@@ -3,6 +3,7 @@
 //! `run` and `test` install what is missing on Debian 12 (see [`install`]), so a fresh clone
 //! needs only a Rust toolchain.
 
+mod app;
 mod cmd;
 mod install;
 mod postgres;
@@ -36,15 +37,22 @@ enum Task {
         #[arg(long)]
         fresh: bool,
     },
-    /// Install what is missing and run every check: rustfmt, clippy, all tests (with PostgreSQL).
+    /// Install what is missing and run every check: rustfmt, clippy, all tests (with
+    /// PostgreSQL), and the app's end-to-end tests (Tauri window and headless Chromium, Xvfb).
     Test,
-    /// Build everything in release mode.
+    /// Build everything in release mode (the UI to wasm first).
     Build,
+    /// Build the UI to wasm and write `ui/dist` (what the app embeds).
+    BuildUi,
     /// Run the benchmarks (criterion).
     Bench {
         /// Shorter runs: stop as soon as the estimate is statistically sound.
         #[arg(long)]
         quick: bool,
+        /// Only the side-by-side run against pouchdb-server and automerge-repo (installs them
+        /// from the npm registry; prints one table; see docs/benchmarks.md).
+        #[arg(long)]
+        peers: bool,
     },
     /// Regenerate `schema/data/territory.csv` from its seed.
     GenTerritory {
@@ -60,7 +68,10 @@ fn main() -> ExitCode {
         Task::Run { listen, fresh } => run_server(&listen, fresh),
         Task::Test => test(),
         Task::Build => build(),
-        Task::Bench { quick } => bench(quick),
+        Task::BuildUi => {
+            install(&[install::BASE]).and_then(|()| step("app: wasm UI (ui/dist)", build_ui))
+        }
+        Task::Bench { quick, peers } => bench(quick, peers),
         Task::GenTerritory { check } => gen_territory(check),
     };
     match result {
@@ -99,9 +110,9 @@ fn test() -> Result<()> {
         .ok()
         .filter(|u| !u.is_empty());
     let groups: &[AptGroup] = if preset.is_some() {
-        &[install::BASE]
+        &[install::BASE, install::APP]
     } else {
-        &[install::BASE, install::DB]
+        &[install::BASE, install::APP, install::DB]
     };
     install(groups)?;
     let url = match preset {
@@ -112,6 +123,12 @@ fn test() -> Result<()> {
         None => step("install: PostgreSQL for tests", postgres::ensure)?,
     };
     println!("{}={url}", postgres::URL_VAR);
+    // The app embeds ui/dist, so the UI is built before anything compiles the app.
+    step("app: wasm UI (ui/dist)", build_ui)?;
+    let driver = step("app: WebDriver tools", || {
+        app::check_webdrivers()?;
+        app::ensure_tauri_driver()
+    })?;
 
     step("rustfmt", || {
         install::ensure_cargo_subcommand("fmt", "rustfmt")?;
@@ -128,28 +145,41 @@ fn test() -> Result<()> {
             "warnings",
         ]))
     })?;
-    step("tests", || {
-        run(cargo_cmd(&["test", "--workspace", "--all-targets"]).env(postgres::URL_VAR, &url))
-    })?;
+    step(
+        "tests (under xvfb-run: the app's end-to-end tests open windows and browsers)",
+        || {
+            // One cargo invocation for every test, app included, so dependencies are built
+            // once with the whole workspace's features.
+            app::under_xvfb(
+                &with_locked(&["test", "--workspace", "--all-targets"], is_ci()),
+                &driver,
+                &url,
+            )
+        },
+    )?;
     step("doc tests", || {
         run(cargo_cmd(&["test", "--workspace", "--doc"]).env(postgres::URL_VAR, &url))
     })?;
-    // Later: the app's end-to-end tests (Xvfb + tauri-driver) go here, with an `APP` apt group.
     println!("\nall checks passed");
     Ok(())
 }
 
+/// Builds the UI to `ui/dist` (see [`app::build_ui`]).
+fn build_ui() -> Result<()> {
+    app::build_ui(cargo_cmd)
+}
+
 fn build() -> Result<()> {
-    install(&[install::BASE])?;
+    install(&[install::BASE, install::APP])?;
+    step("app: wasm UI (ui/dist)", build_ui)?;
     step("build workspace (release)", || {
         run(&mut cargo_cmd(&["build", "--workspace", "--release"]))
     })?;
-    // Later: build the UI (trunk, wasm) and the app bundle (cargo tauri build) here.
     println!("\nbinaries in {}", target_dir().join("release").display());
     Ok(())
 }
 
-fn bench(quick: bool) -> Result<()> {
+fn bench(quick: bool, peers: bool) -> Result<()> {
     install(&[install::BASE, install::DB])?;
     let url = step(
         "install: PostgreSQL for the sync load run",
@@ -165,6 +195,21 @@ fn bench(quick: bool) -> Result<()> {
         ]))
     })?;
     let server_bin = target_dir().join("release").join("gridwork-server");
+    if peers {
+        return step(
+            "benchmark: Gridwork vs. pouchdb-server and automerge-repo",
+            || {
+                let mut args = vec!["bench", "-p", "gridwork-tests", "--bench", "peers", "--"];
+                args.push("--peers");
+                if quick {
+                    args.push("--quick");
+                }
+                run(cargo_cmd(&args)
+                    .env(postgres::URL_VAR, &url)
+                    .env("GRIDWORK_SERVER_BIN", &server_bin))
+            },
+        );
+    }
     let metadata = cmd::capture_ok(&mut cargo_cmd(&[
         "metadata",
         "--no-deps",
@@ -258,26 +303,40 @@ fn seed(server: &Path, data: &Path) -> Result<()> {
     run(base().arg("init"))?;
     run(base().args(["registry", "import", "schema/data/territory.csv"]))?;
     for a in demo::ACCOUNTS {
-        run(base().args([
+        let mut add = base();
+        add.args([
             "user",
             "add",
             "--name",
             a.login,
+            "--display",
+            a.display_name,
             "--role",
             a.role,
             "--scope",
             a.scope,
             "--password",
             demo::PASSWORD,
-        ]))?;
+        ]);
+        if let Some(d) = a.department {
+            add.args(["--department", d]);
+        }
+        run(&mut add)?;
     }
     Ok(())
 }
 
 fn run_server(listen: &str, fresh: bool) -> Result<()> {
-    install(&[install::BASE])?;
-    step("build the sync server", || {
-        run(&mut cargo_cmd(&["build", "-p", "gridwork-sync-server"]))
+    install(&[install::BASE, install::APP])?;
+    step("app: wasm UI (ui/dist)", build_ui)?;
+    step("build the sync server and the app", || {
+        run(&mut cargo_cmd(&[
+            "build",
+            "-p",
+            "gridwork-sync-server",
+            "-p",
+            "gridwork-app",
+        ]))
     })?;
     let server = server_binary();
     check_server_cli(&server)?;
@@ -299,7 +358,6 @@ fn run_server(listen: &str, fresh: bool) -> Result<()> {
         })?;
     }
 
-    // Later: build and open the app (src-tauri) against this server here.
     print_banner(listen, &data);
     let mut serve = Command::new(&server);
     serve
@@ -307,8 +365,78 @@ fn run_server(listen: &str, fresh: bool) -> Result<()> {
         .arg("--data")
         .arg(&data)
         .args(["serve", "--listen", listen]);
-    run(&mut serve)?;
-    bail!("the server stopped")
+    println!("$ {}", cmd::show(&serve));
+    let mut server_proc = Children(vec![serve.spawn().context("starting the server")?]);
+    wait_for_port(listen)?;
+
+    let server_url = format!("http://{listen}");
+    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()));
+    let bin = |name: &str| target_dir().join("debug").join(name);
+    if has_display {
+        let app_data = root().join(".gridwork/app");
+        let mut app = Command::new(bin("gridwork-app"));
+        app.current_dir(root())
+            .env("GRIDWORK_DATA", &app_data)
+            .env("GRIDWORK_SERVER", &server_url);
+        println!(
+            "opening the app (device data in {}); closing its window stops the server",
+            app_data.display()
+        );
+        let status = app.status().context("starting the app")?;
+        server_proc.stop();
+        println!("the app closed ({status})");
+        return Ok(());
+    }
+    let ui_listen = "127.0.0.1:8788";
+    let mut ui = Command::new(bin("gridwork-ui-server"));
+    ui.current_dir(root())
+        .arg("--data")
+        .arg(root().join(".gridwork/app-browser"))
+        .args(["--listen", ui_listen, "--server", &server_url]);
+    println!("$ {}", cmd::show(&ui));
+    server_proc
+        .0
+        .push(ui.spawn().context("starting gridwork-ui-server")?);
+    println!(
+        "\nNo display here (DISPLAY is not set), so the app window cannot open. The same UI is \
+         served to a browser at http://{ui_listen} (Ctrl-C stops both)."
+    );
+    let status = server_proc.0[0].wait()?;
+    server_proc.stop();
+    bail!("the server stopped ({status})")
+}
+
+/// Child processes, stopped when dropped.
+struct Children(Vec<std::process::Child>);
+
+impl Children {
+    fn stop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        self.0.clear();
+    }
+}
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Waits until something accepts connections at `addr` (30 s at most).
+fn wait_for_port(addr: &str) -> Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    bail!("nothing listens on {addr} after 30 s")
 }
 
 fn print_banner(listen: &str, data: &Path) {
@@ -329,9 +457,7 @@ fn print_banner(listen: &str, data: &Path) {
             a.department.unwrap_or("")
         );
     }
-    println!(
-        "The app is not started by `cargo xtask run` yet; the server runs alone. Ctrl-C stops it.\n"
-    );
+    println!("The app opens signed out, offering this server: sign in with an account above.\n");
 }
 
 #[cfg(test)]
@@ -396,8 +522,8 @@ mod tests {
         assert_eq!(calls.len(), 2 + demo::ACCOUNTS.len());
         assert_eq!(
             calls[2],
-            "--data /data user add --name grid --role grid_worker --scope 370214001001001 \
-             --password gridwork"
+            "--data /data user add --name grid --display 张伟 --role grid_worker \
+             --scope 370214001001001 --password gridwork"
         );
         let _ = std::fs::remove_dir_all(bin.parent().unwrap());
     }

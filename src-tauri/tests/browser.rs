@@ -1,0 +1,271 @@
+//! The same UI in headless Chromium (the engine of Android's WebView) at 360×740, through the
+//! plain-browser transport (`serve_ui`: `ui/dist` and `POST /api`): a smoke test of every
+//! screen in Chinese and in English, with screenshots, validation as you type, a draft that
+//! survives leaving the form, and a check that English screens show no untranslated labels.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use common::{Ui, check_dist, chromium_session, free_port, seeded_server};
+use gridwork_core::app::{App, AppConfig};
+use gridwork_core::doc::Author;
+use gridwork_schema::{Lang, Party, Petition, PetitionChannel, Record, RecordId, UserRef};
+
+/// Data shown on screen that is Chinese in every language (names of people and places).
+/// (and the language switch, which names each language in itself).
+const DATA: [&str; 5] = ["张伟", "小寨子社区", "网格", "城阳", "中文"];
+
+/// Fails if the page shows Chinese outside the known data (an untranslated label).
+async fn assert_translated(ui: &Ui<'_>, screen: &str) {
+    let text = ui.js("return document.body.innerText;").await;
+    let mut text = text.as_str().unwrap_or_default().to_owned();
+    for d in DATA {
+        text = text.replace(d, "");
+    }
+    let stray: String = text
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c) || ('\u{3000}'..='\u{303f}').contains(c))
+        .collect();
+    // Grid and community names are generated data (`…社区第3网格`), digits aside.
+    let stray: String = stray.chars().filter(|c| !"第社区".contains(*c)).collect();
+    assert!(
+        stray.is_empty(),
+        "[{screen}] untranslated text on an English screen: {stray:?}\n{text}"
+    );
+}
+
+/// A first petition received 20 days ago with no step done: overdue.
+fn overdue_petition(app: &App, en: bool) {
+    let mut store = app.store().lock().expect("store");
+    let received = store.now().date_naive() - chrono::Days::new(20);
+    let by = UserRef::new("seed", "seed");
+    let petition = Petition {
+        id: RecordId::new_v7(),
+        territory: gridwork_schema::api::path_of_code("370214001001001"),
+        created_by: by.clone(),
+        created_at: store.now(),
+        channel: PetitionChannel::Visit,
+        received_on: received,
+        first: true,
+        petitioners: vec![Party {
+            name: if en { "Li Ming" } else { "李明" }.into(),
+            ..Party::default()
+        }],
+        persons: 1,
+        subject: if en {
+            "Unpaid wages at a building site"
+        } else {
+            "工地拖欠工资"
+        }
+        .into(),
+        steps: Petition::standard_steps(received),
+        ..Petition::default()
+    };
+    let author = Author {
+        user: by.id,
+        name: by.name,
+        device: "seed".into(),
+    };
+    store
+        .create(&Record::Petition(petition), &author)
+        .expect("petition stored");
+}
+
+async fn smoke(lang: Lang, url: &str, server: &str, profile: PathBuf) {
+    let en = lang == Lang::En;
+    let l = if en { "en" } else { "zh" };
+    let t = |zh: &'static str, e: &'static str| if en { e } else { zh };
+    let driver = chromium_session(&profile, 360, 740).await;
+    let ui = Ui::new(&driver);
+    driver.client.goto(url).await.expect("UI loads");
+    ui.wait("#login-user").await;
+    if en {
+        ui.click("#lang-en").await;
+        ui.wait_text("#login-submit", "Sign in").await;
+    }
+    // Required fields are checked before anything is sent.
+    ui.fill("#login-server", "").await;
+    ui.click("#login-submit").await;
+    ui.wait_text(".login .field-error", t("为必填项", "is required"))
+        .await;
+    ui.shot(&format!("{l}-login")).await;
+    ui.fill("#login-server", server).await;
+    ui.type_keys("#login-user", "grid").await;
+    ui.type_keys("#login-password", "gridwork").await;
+    ui.click("#login-submit").await;
+    ui.wait_text("#home-who", "张伟").await;
+    ui.wait_attr("#sync-state", "data-state", "online").await;
+    ui.shot(&format!("{l}-home")).await;
+    if en {
+        assert_translated(&ui, "home").await;
+    }
+
+    // The overdue first petition stands out on the home screen and in its steps.
+    ui.click("#home-petitions .row").await;
+    ui.wait("#petition-steps .step.overdue").await;
+    ui.shot(&format!("{l}-petition")).await;
+    if en {
+        assert_translated(&ui, "petition").await;
+    }
+    ui.click("#back").await;
+
+    // A new case: validation as you type, and a draft that survives leaving the form.
+    ui.click("#new-case").await;
+    ui.wait_text("#screen-title", t("登记事项", "New case"))
+        .await;
+    ui.fill("#case-title", "x").await;
+    ui.fill("#case-title", "").await;
+    ui.wait_text("p.field-error", t("为必填项", "is required"))
+        .await;
+    ui.fill(".party-phone", "12345").await;
+    ui.wait_text(
+        "p.field-error[data-field='parties[0].phone']",
+        t(
+            "不是有效的手机或固定电话号码",
+            "is not a valid mobile or landline number",
+        ),
+    )
+    .await;
+    ui.shot(&format!("{l}-case-new-invalid")).await;
+    if en {
+        assert_translated(&ui, "case-new").await;
+    }
+    let title = t("楼上漏水纠纷", "Leak from the flat upstairs");
+    ui.fill("#case-title", title).await;
+    ui.fill(".party-name", t("王秀英", "Wang Xiuying")).await;
+    ui.fill(".party-phone", "13812345678").await;
+    ui.fill(
+        "#case-description",
+        t(
+            "楼上漏水，楼下要求赔偿。",
+            "Water leaks through the ceiling; the neighbour downstairs wants repairs paid.",
+        ),
+    )
+    .await;
+    ui.wait_gone("p.field-error").await;
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await; // the draft saves
+    ui.click("#back").await;
+    ui.click("#new-case").await;
+    ui.wait("#draft-restored").await;
+    let kept = ui
+        .wait("#case-title")
+        .await
+        .prop("value")
+        .await
+        .ok()
+        .flatten();
+    assert_eq!(
+        kept.as_deref(),
+        Some(title),
+        "the draft kept what was typed"
+    );
+    ui.shot(&format!("{l}-case-new-draft")).await;
+    ui.click("#case-submit").await;
+    ui.wait_text("#case-title", title).await;
+    ui.click("#action-alert").await;
+    ui.wait("#case-timeline li[data-event=alerted]").await;
+    assert!(
+        !ui.exists("#action-whistle").await,
+        "a grid worker may not blow the whistle"
+    );
+    assert!(ui.exists("#action-resolve-community").await);
+    assert!(!ui.exists("#action-resolve-street").await);
+    ui.shot(&format!("{l}-case")).await;
+    if en {
+        assert_translated(&ui, "case").await;
+    }
+    ui.click("#open-history").await;
+    ui.wait("#history-changes li").await;
+    ui.shot(&format!("{l}-history")).await;
+
+    // A patrol: a special screening needs a theme.
+    ui.tab("patrol", t("开始排查", "Start a patrol")).await;
+    ui.click("#kind-special").await;
+    ui.click("#patrol-begin").await;
+    ui.wait_text(
+        "p.field-error",
+        t("专项排查须填写主题", "A special screening needs a theme"),
+    )
+    .await;
+    ui.shot(&format!("{l}-patrol-start")).await;
+    if en {
+        assert_translated(&ui, "patrol-start").await;
+    }
+    ui.fill("#patrol-theme", t("燃气安全", "Gas safety")).await;
+    ui.click("#patrol-begin").await;
+    ui.wait("#patrol-checklist input[type=checkbox]").await;
+    ui.fill(
+        "#finding-text",
+        t("2号楼燃气管道老化", "Old gas pipes in building 2"),
+    )
+    .await;
+    ui.click("#add-finding").await;
+    ui.wait("#patrol-findings button[data-action=raise-case]")
+        .await;
+    ui.pick_photo().await;
+    ui.wait("#patrol-photos .photo img").await;
+    ui.shot(&format!("{l}-patrol")).await;
+    if en {
+        assert_translated(&ui, "patrol").await;
+    }
+
+    ui.tab("search", t("查询", "Search")).await;
+    ui.wait("#search-results .row[data-kind=case]").await;
+    ui.shot(&format!("{l}-search")).await;
+    ui.fill("#search-text", if en { "gas" } else { "燃气" })
+        .await;
+    ui.wait_text("#search-results", t("专项排查", "Special screening"))
+        .await;
+
+    ui.tab("conflicts", t("编辑冲突", "Conflicts")).await;
+    ui.wait("#no-conflicts").await;
+    ui.shot(&format!("{l}-conflicts")).await;
+
+    ui.tab("settings", t("设置", "Settings")).await;
+    ui.wait_text("#settings-role", t("网格员", "Grid worker"))
+        .await;
+    ui.shot(&format!("{l}-settings")).await;
+    if en {
+        assert_translated(&ui, "settings").await;
+    }
+    // Signing out asks once more, then removes the local data.
+    ui.click("#sign-out").await;
+    ui.wait_text("#sign-out", t("确认", "Confirm")).await;
+    ui.click("#sign-out").await;
+    ui.wait("#login-user").await;
+    driver.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_screen_in_headless_chromium_at_360_px_in_both_languages() {
+    let dist = check_dist();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    for lang in [Lang::ZhCn, Lang::En] {
+        // A server per language, so the English run shows no Chinese data from the first.
+        let server = seeded_server(&tmp.path().join(format!("server-{}", lang.code()))).await;
+        let server_url = server.url();
+        let dir = tmp.path().join(format!("device-{}", lang.code()));
+        let config = AppConfig {
+            default_server: server_url.clone(),
+            ..AppConfig::default()
+        };
+        let app = Arc::new(App::open(&dir, config).expect("device store"));
+        overdue_petition(&app, lang == Lang::En);
+        tokio::spawn(app.clone().run_sync_loop());
+        let port = free_port();
+        let listen = SocketAddr::from(([127, 0, 0, 1], port));
+        let serving = tokio::spawn(gridwork_app_lib::serve_ui::serve(
+            app,
+            dist.clone(),
+            listen,
+            |_| {},
+        ));
+        let profile = tmp.path().join(format!("chromium-{}", lang.code()));
+        smoke(lang, &format!("http://{listen}/"), &server_url, profile).await;
+        serving.abort();
+        server.shutdown().await;
+    }
+}
