@@ -57,6 +57,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/push", post(push))
         .route("/v1/pull", post(pull))
         .route("/v1/docs", post(docs))
+        .route("/v1/report", get(crate::report_api::report))
+        .route("/v1/report/records", post(crate::report_api::records))
         .layer(json_limit)
         .route(
             "/v1/attachments/{sha256}",
@@ -92,7 +94,9 @@ pub fn router(state: AppState) -> Router {
         attachment_head,
         attachment_put,
         attachment_get,
-        healthz
+        healthz,
+        crate::report_api::report,
+        crate::report_api::records
     ),
     components(schemas(
         wire::Bytes,
@@ -111,7 +115,9 @@ pub fn router(state: AppState) -> Router {
         DocsRequest,
         DocsResponse,
         UploadStatus,
-        ErrorBody
+        ErrorBody,
+        crate::report_api::RecordsBehind,
+        crate::report::RecordRef
     )),
     modifiers(&BearerAuth)
 )]
@@ -133,7 +139,7 @@ impl utoipa::Modify for BearerAuth {
 }
 
 /// The raw body, with the size limit answered as a JSON 413.
-struct Body(Bytes);
+pub(crate) struct Body(pub(crate) Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = ApiError;
@@ -154,7 +160,7 @@ impl<S: Send + Sync> FromRequest<S> for Body {
 
 /// Parses a JSON body; a body from a too-old protocol gets 426 even when its shape differs.
 /// Error texts give the place and kind of the problem, never the offending value.
-fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     #[derive(Deserialize)]
     struct Version {
         protocol: Option<u32>,
@@ -700,6 +706,8 @@ mod tests {
             "/v1/pull",
             "/v1/docs",
             "/v1/attachments/{sha256}",
+            "/v1/report",
+            "/v1/report/records",
         ] {
             assert!(doc["paths"].get(p).is_some(), "{p} missing");
         }

@@ -145,6 +145,9 @@ pub enum ApiError {
     /// Something broke inside the server (details only in the log).
     #[error("internal: {0}")]
     Internal(String),
+    /// Signed in, but the user's role or scope does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl ApiError {
@@ -168,6 +171,7 @@ impl ApiError {
             Self::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::UpdateRequired(_) => StatusCode::UPGRADE_REQUIRED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
         }
     }
 
@@ -193,6 +197,7 @@ impl ApiError {
                 "internal",
                 "internal server error; the details are in the server log".to_owned(),
             ),
+            Self::Forbidden(m) => ("forbidden", m.clone()),
         };
         ErrorBody {
             code: code.to_owned(),
@@ -221,6 +226,17 @@ impl From<StoreError> for ApiError {
                 },
             },
             StoreError::NotFound(what) => Self::NotFound(format!("{what} not found")),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<gridwork_core::report::ReportError> for ApiError {
+    fn from(e: gridwork_core::report::ReportError) -> Self {
+        use gridwork_core::report::ReportError as R;
+        match e {
+            R::BadPeriod(_) => Self::bad_request("bad_period", e.to_string()),
+            R::UnknownScope(_) => Self::bad_request("unknown_scope", e.to_string()),
             other => Self::Internal(other.to_string()),
         }
     }

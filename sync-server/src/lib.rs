@@ -19,6 +19,8 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod policy;
+pub mod report;
+pub mod report_api;
 pub mod server;
 pub mod storage;
 

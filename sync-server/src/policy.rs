@@ -16,11 +16,15 @@
 use std::sync::Arc;
 
 use gridwork_core::doc::{RecordDoc, format_heads};
-use gridwork_core::summary::{Summary, new_case_events, summarize, within_scope};
+use gridwork_core::report::Facts;
+use gridwork_core::summary::{
+    Summary, new_case_events, parse_record, summarize, summarize_record, within_scope,
+};
 use gridwork_schema::wire::{DocPush, RefusalCode};
 use gridwork_schema::{Label, Level, Role};
 use serde_json::Value;
 
+use crate::report::FactsRow;
 use crate::storage::{Decider, Decision, DocRow, DocWrite, ScopeFilter, UserRecord};
 
 /// The actor the server would edit as; it never edits, only merges.
@@ -157,7 +161,11 @@ pub fn decide(user: &UserRecord, push: &DocPush, stored: Option<&[u8]>) -> Decis
             "the record's id differs from the id it was pushed under",
         );
     }
-    let summary = summarize(&value);
+    // Parsed once, for the row and the report facts.
+    let record = parse_record(&value);
+    let summary = record
+        .as_ref()
+        .map_or_else(|| summarize(&value), summarize_record);
     if summary.kind.is_empty() {
         return refuse(
             RefusalCode::Invalid,
@@ -190,6 +198,10 @@ pub fn decide(user: &UserRecord, push: &DocPush, stored: Option<&[u8]>) -> Decis
             row: doc_row(&summary),
             bytes,
             changes,
+            facts: record
+                .as_ref()
+                .and_then(Facts::from_record)
+                .map(|f| FactsRow::of(&push.id, &f)),
         },
         heads: format_heads(&heads),
     }

@@ -137,6 +137,8 @@ pub struct DocWrite {
     pub bytes: Vec<u8>,
     /// The newly merged changes, appended to the log.
     pub changes: Vec<u8>,
+    /// The record's report facts (`None`: it has none, e.g. a draft; any old row goes).
+    pub facts: Option<crate::report::FactsRow>,
 }
 
 /// The verdict on one pushed document, reached after merging.
@@ -325,6 +327,14 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     /// Copies the database to a file (SQLite only).
     fn backup(&self, to: &std::path::Path) -> BoxFut<'_, ()>;
+
+    /// Sends the report facts of `scan` to `sink`, read in one snapshot; stops early (with
+    /// success) when the receiver is gone.
+    fn scan_facts(
+        &self,
+        scan: crate::report::FactsScan,
+        sink: crate::report::FactsSink,
+    ) -> BoxFut<'_, ()>;
 }
 
 /// Opens (and initializes, idempotently) the configured storage.

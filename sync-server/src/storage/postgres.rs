@@ -25,6 +25,9 @@ use super::{
 };
 use crate::config::redact_url;
 use crate::error::{AttachmentError, StoreError};
+use crate::report::{
+    FACTS_VERSION_KEY, FILL_BATCH, FactsRow, FactsScan, FactsSink, decode, facts_version,
+};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -106,6 +109,24 @@ CREATE TABLE IF NOT EXISTS attachment_chunks (
     bytes BYTEA NOT NULL,
     PRIMARY KEY (sha256, \"offset\")
 );
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS report_facts (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    street TEXT NOT NULL,
+    community TEXT NOT NULL,
+    grid TEXT NOT NULL,
+    day TEXT NOT NULL,
+    until TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS report_facts_until ON report_facts(until);
+CREATE INDEX IF NOT EXISTS report_facts_street ON report_facts(street, until);
+CREATE INDEX IF NOT EXISTS report_facts_community ON report_facts(community, until);
+CREATE INDEX IF NOT EXISTS report_facts_grid ON report_facts(grid, until);
 CREATE OR REPLACE FUNCTION gridwork_lock_docs(keys BIGINT[]) RETURNS VOID AS $$
 DECLARE k BIGINT;
 BEGIN
@@ -119,6 +140,9 @@ $$ LANGUAGE plpgsql;
 /// The advisory lock (two-int form, a key space apart from the documents') held while
 /// creating the tables, so that several processes starting at once do not race.
 const INIT_LOCK: (i32, i32) = (0x6777, 1);
+
+/// The advisory lock held while filling in report facts, so that one process does it.
+const FILL_LOCK: (i32, i32) = (0x6777, 2);
 
 /// The PostgreSQL storage.
 #[derive(Clone)]
@@ -231,6 +255,92 @@ impl PgStorage {
         )
         .await?;
         tx.commit().await?;
+        self.fill_facts().await
+    }
+
+    /// Makes sure every document has report facts of this version (see the SQLite
+    /// storage's `fill_facts`): batches of documents, each under the documents' push locks
+    /// in its own transaction, while one process holds the fill lock.
+    async fn fill_facts(&self) -> Result<(), StoreError> {
+        let version = facts_version();
+        let mut holder = self.client().await?;
+        let lock = holder.transaction().await?;
+        lock.execute(
+            "SELECT pg_advisory_xact_lock($1, $2)",
+            &[&FILL_LOCK.0, &FILL_LOCK.1],
+        )
+        .await?;
+        let stored: Option<String> = lock
+            .query_opt(
+                "SELECT value FROM settings WHERE key = $1",
+                &[&FACTS_VERSION_KEY],
+            )
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+        if stored.as_deref() == Some(version.as_str()) {
+            lock.commit().await?;
+            return Ok(());
+        }
+        let mut c = self.client().await?;
+        if stored.is_some() {
+            c.execute("DELETE FROM report_facts", &[]).await?;
+        }
+        let (mut after, mut filled) = (String::new(), 0usize);
+        loop {
+            let tx = c.transaction().await?;
+            let ids: Vec<String> = tx
+                .query(
+                    "SELECT d.id FROM docs d
+                     WHERE d.id > $1
+                       AND NOT EXISTS (SELECT 1 FROM report_facts f WHERE f.id = d.id)
+                     ORDER BY d.id LIMIT $2",
+                    &[&after, &to_i64(FILL_BATCH as u64)],
+                )
+                .await?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, _>>()?;
+            let Some(last) = ids.last() else {
+                tx.commit().await?;
+                break;
+            };
+            after.clone_from(last);
+            let keys: Vec<i64> = ids
+                .iter()
+                .map(|id| doc_lock_key(id))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            tx.execute("SELECT gridwork_lock_docs($1)", &[&keys])
+                .await?;
+            let docs: Vec<(String, Vec<u8>)> = tx
+                .query("SELECT id, bytes FROM docs WHERE id = ANY($1)", &[&ids])
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, tokio_postgres::Error>>()?;
+            let rows = tokio::task::spawn_blocking(move || {
+                docs.iter()
+                    .filter_map(|(id, b)| FactsRow::of_bytes(id, b))
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?;
+            filled += rows.len();
+            upsert_facts(&tx, &rows.iter().collect::<Vec<_>>()).await?;
+            tx.commit().await?;
+        }
+        lock.execute(
+            "INSERT INTO settings (key, value) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            &[&FACTS_VERSION_KEY, &version],
+        )
+        .await?;
+        lock.commit().await?;
+        if filled > 0 {
+            tracing::info!(records = filled, "report facts filled in");
+        }
         Ok(())
     }
 
@@ -330,6 +440,23 @@ impl PgStorage {
             ],
         )
         .await?;
+        let (with, without): (Vec<&super::DocWrite>, Vec<&super::DocWrite>) = order
+            .iter()
+            .map(|&i| &writes[i])
+            .partition(|w| w.facts.is_some());
+        upsert_facts(
+            &tx,
+            &with
+                .iter()
+                .filter_map(|w| w.facts.as_ref())
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+        if !without.is_empty() {
+            let gone: Vec<&str> = without.iter().map(|w| w.row.id.as_str()).collect();
+            tx.execute("DELETE FROM report_facts WHERE id = ANY($1)", &[&gone])
+                .await?;
+        }
 
         // Last step: take the sequence numbers under the head row's lock, append, commit.
         let n = to_i64(writes.len() as u64);
@@ -558,6 +685,79 @@ impl PgStorage {
         .await?;
         tx.commit().await?;
         Ok(st)
+    }
+}
+
+/// Inserts or replaces report facts rows.
+async fn upsert_facts(
+    tx: &deadpool_postgres::Transaction<'_>,
+    rows: &[&FactsRow],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let col = |f: fn(&FactsRow) -> &str| -> Vec<&str> { rows.iter().map(|r| f(r)).collect() };
+    tx.execute(
+        "INSERT INTO report_facts (id, kind, street, community, grid, day, until, data)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                              $6::text[], $7::text[], $8::text[])
+         ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, street = EXCLUDED.street,
+            community = EXCLUDED.community, grid = EXCLUDED.grid, day = EXCLUDED.day,
+            until = EXCLUDED.until, data = EXCLUDED.data",
+        &[
+            &col(|r| &r.id),
+            &col(|r| &r.kind),
+            &col(|r| &r.street),
+            &col(|r| &r.community),
+            &col(|r| &r.grid),
+            &col(|r| &r.day),
+            &col(|r| &r.until),
+            &col(|r| &r.data),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+impl PgStorage {
+    async fn scan_facts_impl(&self, scan: FactsScan, sink: FactsSink) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let mut sql = String::from(
+            "SELECT id, kind, street, community, grid, data FROM report_facts
+             WHERE until >= $1 AND day <= $2",
+        );
+        let mut p: Params = vec![
+            Box::new(scan.from.to_string()),
+            Box::new(scan.to.to_string()),
+        ];
+        if let Some((column, code)) = scan.column() {
+            sql.push_str(&format!(" AND {column} = $3"));
+            p.push(Box::new(code.to_owned()));
+        }
+        let stmt = tx.prepare_cached(&sql).await?;
+        let mut rows = Box::pin(tx.query_raw(&stmt, param_refs(&p)).await?);
+        while let Some(r) = rows.try_next().await? {
+            let territory = gridwork_schema::TerritoryPath {
+                street: r.try_get(2)?,
+                community: r.try_get(3)?,
+                grid: r.try_get(4)?,
+            };
+            let kind: &str = r.try_get(1)?;
+            let data: &str = r.try_get(5)?;
+            let facts = decode(r.try_get(0)?, kind, territory, data)?;
+            if sink.send(facts).await.is_err() {
+                break;
+            }
+        }
+        drop(rows);
+        tx.commit().await?;
+        Ok(())
     }
 }
 
@@ -943,5 +1143,9 @@ impl Storage for PgStorage {
                     .into(),
             ))
         })
+    }
+
+    fn scan_facts(&self, scan: FactsScan, sink: FactsSink) -> BoxFut<'_, ()> {
+        Box::pin(self.scan_facts_impl(scan, sink))
     }
 }

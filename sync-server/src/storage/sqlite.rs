@@ -17,6 +17,9 @@ use super::{
     to_i64, to_u64,
 };
 use crate::error::{AttachmentError, StoreError};
+use crate::report::{
+    FACTS_VERSION_KEY, FILL_BATCH, FactsRow, FactsScan, FactsSink, decode, facts_version,
+};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -98,6 +101,25 @@ CREATE TABLE IF NOT EXISTS attachment_chunks (
     bytes BLOB NOT NULL,
     PRIMARY KEY (sha256, offset)
 );
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+-- Report facts (see `crate::report`): one row per record that counts in any figure.
+CREATE TABLE IF NOT EXISTS report_facts (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    street TEXT NOT NULL,
+    community TEXT NOT NULL,
+    grid TEXT NOT NULL,
+    day TEXT NOT NULL,
+    until TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS report_facts_until ON report_facts(until);
+CREATE INDEX IF NOT EXISTS report_facts_street ON report_facts(street, until);
+CREATE INDEX IF NOT EXISTS report_facts_community ON report_facts(community, until);
+CREATE INDEX IF NOT EXISTS report_facts_grid ON report_facts(grid, until);
 ";
 
 /// Most idle reader connections kept open.
@@ -158,6 +180,8 @@ impl SqliteStorage {
              VALUES (1, 0, 0, ?1, ?2)",
             params![new_server_id(), now_ms()],
         )?;
+        let mut conn = conn;
+        fill_facts(&mut conn)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
@@ -276,6 +300,93 @@ fn hash_chunks(conn: &Connection, sha256: &str) -> Result<String, StoreError> {
         h.update(&chunk);
     }
     Ok(hex::encode(h.finalize()))
+}
+
+/// Writes (or, for `None`, removes) the report facts of document `id`.
+fn write_facts(conn: &Connection, id: &str, facts: Option<&FactsRow>) -> Result<(), StoreError> {
+    match facts {
+        Some(f) => {
+            conn.prepare_cached(
+                "INSERT INTO report_facts (id, kind, street, community, grid, day, until, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, street = excluded.street,
+                    community = excluded.community, grid = excluded.grid, day = excluded.day,
+                    until = excluded.until, data = excluded.data",
+            )?
+            .execute(params![
+                f.id,
+                f.kind,
+                f.street,
+                f.community,
+                f.grid,
+                f.day,
+                f.until,
+                f.data
+            ])?;
+        }
+        None => {
+            conn.prepare_cached("DELETE FROM report_facts WHERE id = ?1")?
+                .execute([id])?;
+        }
+    }
+    Ok(())
+}
+
+/// Makes sure every document has report facts of this version: documents written before
+/// the table existed get theirs, a marker of another version rebuilds all. Batches of
+/// documents, each in its own write transaction, so pushes interleave and memory stays flat;
+/// an interrupted fill resumes where it stopped.
+fn fill_facts(conn: &mut Connection) -> Result<(), StoreError> {
+    let version = facts_version();
+    let stored: Option<String> = conn
+        .query_row(
+            "SELECT value FROM settings WHERE key = ?1",
+            [FACTS_VERSION_KEY],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if stored.as_deref() == Some(version.as_str()) {
+        return Ok(());
+    }
+    if stored.is_some() {
+        conn.execute("DELETE FROM report_facts", [])?;
+    }
+    let (mut after, mut filled) = (String::new(), 0u64);
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let batch: Vec<(String, Vec<u8>)> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT d.id, d.bytes FROM docs d
+                 WHERE d.id > ?1 AND NOT EXISTS (SELECT 1 FROM report_facts f WHERE f.id = d.id)
+                 ORDER BY d.id LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![after, to_i64(FILL_BATCH as u64)], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let Some((last, _)) = batch.last() else {
+            tx.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [FACTS_VERSION_KEY, version.as_str()],
+            )?;
+            tx.commit()?;
+            break;
+        };
+        after.clone_from(last);
+        for (id, bytes) in &batch {
+            if let Some(f) = FactsRow::of_bytes(id, bytes) {
+                write_facts(&tx, id, Some(&f))?;
+                filled += 1;
+            }
+        }
+        tx.commit()?;
+    }
+    if filled > 0 {
+        tracing::info!(records = filled, "report facts filled in");
+    }
+    Ok(())
 }
 
 impl Storage for SqliteStorage {
@@ -558,6 +669,7 @@ impl Storage for SqliteStorage {
                         seq,
                         now
                     ])?;
+                    write_facts(&tx, &r.id, w.facts.as_ref())?;
                 }
                 drop(log_stmt);
                 drop(doc_stmt);
@@ -795,6 +907,38 @@ impl Storage for SqliteStorage {
         let to = to.to_owned();
         Box::pin(self.read(move |c| {
             c.backup(rusqlite::MAIN_DB, &to, None)?;
+            Ok(())
+        }))
+    }
+
+    fn scan_facts(&self, scan: FactsScan, sink: FactsSink) -> BoxFut<'_, ()> {
+        Box::pin(self.read(move |c| {
+            let tx = c.transaction()?;
+            let mut sql = String::from(
+                "SELECT id, kind, street, community, grid, data FROM report_facts
+                 WHERE until >= ?1 AND day <= ?2",
+            );
+            let mut p: Vec<rusqlite::types::Value> =
+                vec![scan.from.to_string().into(), scan.to.to_string().into()];
+            if let Some((column, code)) = scan.column() {
+                sql.push_str(&format!(" AND {column} = ?3"));
+                p.push(code.to_owned().into());
+            }
+            let mut stmt = tx.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params_from_iter(p))?;
+            while let Some(r) = rows.next()? {
+                let territory = gridwork_schema::TerritoryPath {
+                    street: r.get(2)?,
+                    community: r.get(3)?,
+                    grid: r.get(4)?,
+                };
+                let kind = r.get_ref(1)?.as_str().unwrap_or_default();
+                let data = r.get_ref(5)?.as_str().unwrap_or_default();
+                let facts = decode(r.get(0)?, kind, territory, data)?;
+                if sink.blocking_send(facts).is_err() {
+                    break;
+                }
+            }
             Ok(())
         }))
     }
