@@ -323,10 +323,9 @@ pub struct Device {
 }
 
 pub fn text_keys(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "mediation" => RecordKind::Mediation.text_fields(),
-        _ => RecordKind::Case.text_fields(),
-    }
+    serde_json::from_value::<RecordKind>(Value::String(kind.to_owned()))
+        .unwrap_or(RecordKind::Case)
+        .text_fields()
 }
 
 impl Device {
