@@ -82,6 +82,21 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         keep: u64,
     },
+    /// The supervisors' report over the server's records (as `GET /v1/report`).
+    Report {
+        /// The period: YYYY-MM, YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD.
+        #[arg(long)]
+        period: String,
+        /// Territory code (district, street, community, grid or zone); default: the district.
+        #[arg(long)]
+        scope: Option<String>,
+        /// Writes the workbook (Chinese) to FILE.
+        #[arg(long, value_name = "FILE")]
+        xlsx: Option<PathBuf>,
+        /// Prints the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -307,6 +322,60 @@ async fn main() -> Result<()> {
             let st = store.log_state().await?;
             let st = store.compact(st.head.saturating_sub(*keep)).await?;
             println!("log head {}, compacted up to {}", st.head, st.floor);
+        }
+        Command::Report {
+            period,
+            scope,
+            xlsx,
+            json,
+        } => report(&cli, period, scope.as_deref(), xlsx.as_deref(), *json).await?,
+    }
+    Ok(())
+}
+
+async fn report(
+    cli: &Cli,
+    period: &str,
+    scope: Option<&str>,
+    xlsx: Option<&Path>,
+    json: bool,
+) -> Result<()> {
+    use gridwork_core::report::{Cell, ReportParams};
+    let period = period.parse()?;
+    let mut params = ReportParams::new(period);
+    if let Some(s) = scope {
+        params = params.within(s);
+    }
+    let territory = Territory::chengyang();
+    params.check_scope(territory)?;
+    let store = open(cli).await?;
+    let report = gridwork_sync_server::report::build(&store, &params, territory).await?;
+    if let Some(path) = xlsx {
+        report
+            .to_xlsx(path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    if json {
+        println!("{}", report.to_json());
+    } else if xlsx.is_none() {
+        let lang = gridwork_schema::Lang::ZhCn;
+        for sheet in report.sheets(lang).iter().take(2) {
+            println!("== {} ==", sheet.name(lang));
+            for row in &sheet.rows {
+                let cells: Vec<String> = row
+                    .iter()
+                    .map(|c| match c {
+                        Cell::Int(n) => n.to_string(),
+                        Cell::Pct(Some(p)) => format!("{:.1}%", p * 100.0),
+                        Cell::Pct(None) => "—".into(),
+                        Cell::Date(d) => d.to_string(),
+                        Cell::Text(t) => t.clone(),
+                    })
+                    .collect();
+                println!("{}", cells.join("\t"));
+            }
+            println!();
         }
     }
     Ok(())
