@@ -24,6 +24,22 @@ fn new_item_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// Refuses a new record the server would refuse as out of the user's scope (it is neither
+/// inside their territory nor names them), before anything is stored.
+fn check_scope(user: &UserInfo, record: &Record) -> Res<()> {
+    let s = crate::summary::summarize_record(record);
+    let me = format!("user:{}", user.id);
+    if crate::summary::within_scope(&s.territory, &user.scope) || s.principals.contains(&me) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::NotPermitted,
+            "该记录不在您的辖区范围内，未保存",
+            "This record lies outside your territory; nothing was saved",
+        ))
+    }
+}
+
 fn no_such_step() -> ApiError {
     ApiError::new(
         ErrorCode::NotFound,
@@ -57,7 +73,55 @@ impl App {
         }
         let now = lock(&self.store).now();
         let m = form.to_mediation(RecordId::new_v7(), &me(&user), now);
-        self.create(&Record::Mediation(m), &user)
+        let record = Record::Mediation(m.clone());
+        check_scope(&user, &record)?;
+        let created = self.create(&record, &user)?;
+        if let Some(case_id) = m.case {
+            self.link_case_to_mediation(&user, case_id, m.id)?;
+        }
+        Ok(created)
+    }
+
+    /// Names the mediation on the case's referral (the latest one that names none), or
+    /// records the referral when the case has none and the role may make it.
+    fn link_case_to_mediation(
+        &self,
+        user: &UserInfo,
+        case_id: RecordId,
+        mediation: RecordId,
+    ) -> Res<()> {
+        let case = match lock(&self.store).get(&case_id.to_string()) {
+            Ok(Record::Case(c)) => c,
+            _ => return Ok(()),
+        };
+        let open_referral = case.events.iter().rposition(|e| {
+            matches!(e.kind, CaseEventKind::ReferredToMediation { mediation: None })
+        });
+        if let Some(i) = open_referral {
+            self.edit(case_id, true, |r| {
+                if let Record::Case(c) = r
+                    && let Some(e) = c.events.get_mut(i)
+                {
+                    e.kind = CaseEventKind::ReferredToMediation {
+                        mediation: Some(mediation),
+                    };
+                }
+                Ok(())
+            })?;
+        } else if !CaseState::derive(&case.events).in_mediation
+            && user
+                .role
+                .may_take(gridwork_schema::CaseAction::ReferToMediation, Level::Community)
+        {
+            self.add_case_event(
+                case_id,
+                CaseEventKind::ReferredToMediation {
+                    mediation: Some(mediation),
+                },
+                String::new(),
+            )?;
+        }
+        Ok(())
     }
 
     pub(super) fn add_mediation_session(
@@ -109,8 +173,9 @@ impl App {
     pub(super) fn create_reception(&self, new: &NewReception) -> Res<ApiResponse> {
         let user = self.user()?;
         let now = lock(&self.store).now();
-        let s = new.to_reception(RecordId::new_v7(), &me(&user), now);
-        self.create(&Record::Reception(s), &user)
+        let s = Record::Reception(new.to_reception(RecordId::new_v7(), &me(&user), now));
+        check_scope(&user, &s)?;
+        self.create(&s, &user)
     }
 
     pub(super) fn add_visit(
@@ -168,8 +233,9 @@ impl App {
             form.territory = user.scope.clone();
         }
         let now = lock(&self.store).now();
-        let p = form.to_petition(RecordId::new_v7(), &me(&user), now);
-        self.create(&Record::Petition(p), &user)
+        let p = Record::Petition(form.to_petition(RecordId::new_v7(), &me(&user), now));
+        check_scope(&user, &p)?;
+        self.create(&p, &user)
     }
 
     pub(super) fn mark_petition_step(
