@@ -313,6 +313,8 @@ async fn sign_in(ui: &Ui<'_>, server: &str, user: &str, name: &str) {
     ui.click("#login-submit").await;
     ui.wait_text("#home-who", name).await;
     ui.wait_attr("#sync-state", "data-state", "online").await;
+    // Pull what others pushed, and let the screens reload.
+    ui.sync_now().await;
 }
 
 async fn sign_out(ui: &Ui<'_>, settings: &str) {
@@ -400,10 +402,15 @@ async fn new_screens(lang: Lang, url: &str, server: &str, profile: PathBuf) {
     ui.click("#case-submit").await;
     ui.wait("#case-actions").await;
     ui.click("#action-mediation").await;
+    ui.wait("#case-mediation").await;
+    sign_out(&ui, settings).await;
+
+    // The mediator takes the referred case on: the mediation form is linked to it.
+    sign_in(&ui, server, "mediator", "王芳").await;
+    ui.click("#home-cases .row[data-kind=case]").await;
     ui.click("#case-new-mediation").await;
     ui.wait_text("#mediation-case", t("邻里噪音纠纷", "Noise between neighbours"))
         .await;
-    ui.fill("#mediation-mediator", "王芳").await;
     ui.fill("#mediation-legal", "李娜").await;
     ui.shot(&format!("{l}-mediation-new")).await;
     if en {
@@ -413,10 +420,7 @@ async fn new_screens(lang: Lang, url: &str, server: &str, profile: PathBuf) {
     ui.wait("#mediation-head").await;
     ui.click("#mediation-open-case").await;
     ui.wait("#case-open-mediation").await;
-    sign_out(&ui, settings).await;
-
-    // The mediator finds it on their home screen, logs a session and the outcome.
-    sign_in(&ui, server, "mediator", "王芳").await;
+    ui.tab("home", t("网格通", "Gridwork")).await;
     ui.wait("#home-mediations .row[data-kind=mediation]").await;
     ui.shot(&format!("{l}-home-mediator")).await;
     if en {
