@@ -12,13 +12,13 @@ use serde_json::Value;
 
 use crate::case::{Case, CaseEvent, CaseKind, Category, Channel, Level, RiskLevel};
 pub use crate::forms::{NewMediation, NewPetition, NewReception, ReceptionItem};
-use crate::mediation::MediationOutcome;
-use crate::petition::StepMethod;
 use crate::ids::RecordId;
 use crate::label::Lang;
+use crate::mediation::MediationOutcome;
 use crate::party::Party;
 use crate::patrol::PatrolKind;
 use crate::people::UserRef;
+use crate::petition::StepMethod;
 use crate::record::{Draft, GeoPoint, Record};
 use crate::territory::TerritoryPath;
 use crate::validate::ValidationErrors;

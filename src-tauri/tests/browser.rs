@@ -321,8 +321,15 @@ async fn sign_out(ui: &Ui<'_>, settings: &str) {
     ui.sync_now().await;
     ui.tab("settings", settings).await;
     ui.click("#sign-out").await;
-    ui.wait_text("#sign-out", if settings == "Settings" { "Confirm" } else { "确认" })
-        .await;
+    ui.wait_text(
+        "#sign-out",
+        if settings == "Settings" {
+            "Confirm"
+        } else {
+            "确认"
+        },
+    )
+    .await;
     ui.click("#sign-out").await;
     ui.wait("#login-user").await;
 }
@@ -409,8 +416,11 @@ async fn new_screens(lang: Lang, url: &str, server: &str, profile: PathBuf) {
     sign_in(&ui, server, "mediator", "王芳").await;
     ui.click("#home-cases .row[data-kind=case]").await;
     ui.click("#case-new-mediation").await;
-    ui.wait_text("#mediation-case", t("邻里噪音纠纷", "Noise between neighbours"))
-        .await;
+    ui.wait_text(
+        "#mediation-case",
+        t("邻里噪音纠纷", "Noise between neighbours"),
+    )
+    .await;
     ui.fill("#mediation-legal", "李娜").await;
     ui.shot(&format!("{l}-mediation-new")).await;
     if en {
@@ -473,8 +483,11 @@ async fn new_screens(lang: Lang, url: &str, server: &str, profile: PathBuf) {
     ui.wait("#reception-street option").await;
     ui.fill("#reception-site", "x").await;
     ui.fill("#reception-site", "").await;
-    ui.wait_text("p.field-error[data-field=site]", t("为必填项", "is required"))
-        .await;
+    ui.wait_text(
+        "p.field-error[data-field=site]",
+        t("为必填项", "is required"),
+    )
+    .await;
     ui.shot(&format!("{l}-reception-new")).await;
     if en {
         assert_translated_names(&ui, "reception-new").await;
@@ -494,11 +507,17 @@ async fn new_screens(lang: Lang, url: &str, server: &str, profile: PathBuf) {
     )
     .await;
     ui.fill("#visit-persons", "3").await;
-    ui.fill("#visit-summary", t("拆迁补偿", "Compensation for demolition"))
-        .await;
+    ui.fill(
+        "#visit-summary",
+        t("拆迁补偿", "Compensation for demolition"),
+    )
+    .await;
     ui.click("#visit-add").await;
-    ui.wait_text("#reception-counts", t("1起，3人次", "1 case(s), 3 person-visit(s)"))
-        .await;
+    ui.wait_text(
+        "#reception-counts",
+        t("1起，3人次", "1 case(s), 3 person-visit(s)"),
+    )
+    .await;
     ui.shot(&format!("{l}-reception-session")).await;
     if en {
         assert_translated_names(&ui, "reception-session").await;

@@ -241,7 +241,11 @@ async fn mediation_reception_and_petition_commands() {
     assert_eq!(rule(&e), ("agreement".into(), "为必填项".into()));
     let e = refused(
         &mediator,
-        outcome(MediationOutcome::Agreed, "赔偿3000元", Some(Channel::Litigation)),
+        outcome(
+            MediationOutcome::Agreed,
+            "赔偿3000元",
+            Some(Channel::Litigation),
+        ),
     )
     .await;
     assert_eq!(
@@ -250,7 +254,11 @@ async fn mediation_reception_and_petition_commands() {
     );
     ok(
         &mediator,
-        outcome(MediationOutcome::Partial, "维修费各半", Some(Channel::Arbitration)),
+        outcome(
+            MediationOutcome::Partial,
+            "维修费各半",
+            Some(Channel::Arbitration),
+        ),
     )
     .await;
     let Record::Mediation(m) = record(&mediator, med).await else {

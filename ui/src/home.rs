@@ -120,9 +120,6 @@ pub fn Home() -> impl IntoView {
                     {ctx.tr("查询记录", "Find records")}
                 </button>
             </div>
-            {section("今日排查", "Today's patrols", "home-patrols", |d| d.patrols.clone(), "今天还没有排查", "No patrols today")}
-            {section("待办事项（按受理时间）", "Open cases (oldest first)", "home-cases", |d| d.open_cases.clone(), "没有待办事项", "No open cases")}
-            {section("逾期的初信初访", "Overdue first petitions", "home-petitions", |d| d.overdue_petitions.clone(), "没有逾期", "Nothing overdue")}
             <Show when=move || sees(ctx.role(), &[Role::Mediator, Role::LegalWorker])>
                 {section("我的调解（进行中）", "My open mediations", "home-mediations", |d| d.my_mediations.clone(), "没有进行中的调解", "No open mediations")}
             </Show>
@@ -136,6 +133,11 @@ pub fn Home() -> impl IntoView {
             <Show when=move || sees(ctx.role(), &[Role::Department])>
                 {section("待本部门报到的事项", "Cases to report in on", "home-report-in", |d| d.report_in_cases.clone(), "没有待报到事项", "Nothing to report in on")}
             </Show>
+            <Show when=move || patrols(ctx.role())>
+                {section("今日排查", "Today's patrols", "home-patrols", |d| d.patrols.clone(), "今天还没有排查", "No patrols today")}
+            </Show>
+            {section("待办事项（按受理时间）", "Open cases (oldest first)", "home-cases", |d| d.open_cases.clone(), "没有待办事项", "No open cases")}
+            {section("逾期的初信初访", "Overdue first petitions", "home-petitions", |d| d.overdue_petitions.clone(), "没有逾期", "Nothing overdue")}
         </div>
     }
 }

@@ -3,8 +3,8 @@
 
 use gridwork_schema::api::{ApiRequest, ApiResponse, FieldError, NewMediation};
 use gridwork_schema::{
-    Channel, Lang, Level, Mediation, MediationOutcome, MediationSession, Party, Record,
-    RecordId, Role,
+    Channel, Lang, Level, Mediation, MediationOutcome, MediationSession, Party, Record, RecordId,
+    Role,
 };
 use leptos::prelude::*;
 
@@ -56,7 +56,11 @@ pub fn MediationNew(case: Option<RecordId>) -> impl IntoView {
             case,
             territory: scope,
             mediator: mine,
-            parties: if case.is_some() { Vec::new() } else { vec![Party::default()] },
+            parties: if case.is_some() {
+                Vec::new()
+            } else {
+                vec![Party::default()]
+            },
             ..NewMediation::default()
         },
         move |f: &NewMediation| f.case == case,
@@ -165,7 +169,9 @@ pub fn MediationView(id: RecordId) -> impl IntoView {
 fn status_badge(m: &Mediation) -> impl IntoView + use<> {
     let ctx = use_ctx();
     let outcome = m.outcome;
-    let class = outcome.map_or("badge st-ongoing".to_owned(), |o| format!("badge st-{}", key(o)));
+    let class = outcome.map_or("badge st-ongoing".to_owned(), |o| {
+        format!("badge st-{}", key(o))
+    });
     view! {
         <span class=class id="mediation-status">{move || match outcome {
             Some(o) => lbl(&o, ctx.lang.get()),
@@ -345,7 +351,9 @@ fn outcome_form(m: Mediation) -> impl IntoView {
     });
     let save = move |_| {
         touched.set(true);
-        let Some(o) = outcome.get_untracked() else { return };
+        let Some(o) = outcome.get_untracked() else {
+            return;
+        };
         if !errors.get_untracked().is_empty() {
             ctx.info("请按提示修改后再提交", "Fix the marked fields first");
             return;

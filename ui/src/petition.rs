@@ -208,7 +208,11 @@ pub fn steps(p: Petition) -> impl IntoView {
     }
 }
 
-fn step_form(p: Petition, s: FirstPetitionStep, open: RwSignal<Option<(StepMethod, u8)>>) -> impl IntoView {
+fn step_form(
+    p: Petition,
+    s: FirstPetitionStep,
+    open: RwSignal<Option<(StepMethod, u8)>>,
+) -> impl IntoView {
     let ctx = use_ctx();
     let id = p.id;
     let date = RwSignal::new(today().to_string());
@@ -224,7 +228,10 @@ fn step_form(p: Petition, s: FirstPetitionStep, open: RwSignal<Option<(StepMetho
             let rule = gridwork_schema::Rule::Required;
             return vec![FieldError {
                 field: "done_on".into(),
-                message: gridwork_schema::api::Message::new(rule.message(Lang::ZhCn), rule.message(Lang::En)),
+                message: gridwork_schema::api::Message::new(
+                    rule.message(Lang::ZhCn),
+                    rule.message(Lang::En),
+                ),
             }];
         };
         let mut probe = p.clone();
@@ -243,7 +250,9 @@ fn step_form(p: Petition, s: FirstPetitionStep, open: RwSignal<Option<(StepMetho
             .collect::<Vec<_>>()
     });
     let save = move |_| {
-        let Ok(done_on) = date.get_untracked().parse() else { return };
+        let Ok(done_on) = date.get_untracked().parse() else {
+            return;
+        };
         if !error.get_untracked().is_empty() {
             return;
         }

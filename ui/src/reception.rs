@@ -1,7 +1,9 @@
 //! Public reception (公开接访): the leaders' schedule, a new session, and a session with the
 //! visits it received (点名接访 when the public picked the leader by name plate).
 
-use gridwork_schema::api::{ApiRequest, ApiResponse, FieldError, GridView, NewReception, ReceptionItem};
+use gridwork_schema::api::{
+    ApiRequest, ApiResponse, FieldError, GridView, NewReception, ReceptionItem,
+};
 use gridwork_schema::{Lang, ReceptionLevel, ReceptionSession, Record, RecordId, Role, Visit};
 use leptos::prelude::*;
 
@@ -68,12 +70,8 @@ pub fn ReceptionList() -> impl IntoView {
     let leader = RwSignal::new(String::new());
     let level = RwSignal::new(None::<ReceptionLevel>);
     let leaders = move || {
-        let mut names: Vec<String> = data.with(|d| {
-            d.iter()
-                .flatten()
-                .map(|r| r.leader.name.clone())
-                .collect()
-        });
+        let mut names: Vec<String> =
+            data.with(|d| d.iter().flatten().map(|r| r.leader.name.clone()).collect());
         names.sort();
         names.dedup();
         names
@@ -126,7 +124,7 @@ pub fn ReceptionList() -> impl IntoView {
                     </select>
                 </div>
             </section>
-            {section("reception-upcoming", "即将接访", "Upcoming", true)}
+            {section("reception-upcoming", "今日及以后", "Today and upcoming", true)}
             {section("reception-past", "已接访", "Past", false)}
         </div>
     }

@@ -10,8 +10,8 @@ use gridwork_schema::api::{
 use gridwork_schema::territory::{Territory, is_within};
 use gridwork_schema::wire::UserInfo;
 use gridwork_schema::{
-    CaseEventKind, CaseState, Channel, Level, MediationOutcome, MediationSession, Record,
-    RecordId, Role, StepMethod, UserRef, Visit,
+    CaseEventKind, CaseState, Channel, Level, MediationOutcome, MediationSession, Record, RecordId,
+    Role, StepMethod, UserRef, Visit,
 };
 
 use super::{App, Res, bad_kind, lock, store_error};
@@ -95,7 +95,10 @@ impl App {
             _ => return Ok(()),
         };
         let open_referral = case.events.iter().rposition(|e| {
-            matches!(e.kind, CaseEventKind::ReferredToMediation { mediation: None })
+            matches!(
+                e.kind,
+                CaseEventKind::ReferredToMediation { mediation: None }
+            )
         });
         if let Some(i) = open_referral {
             self.edit(case_id, true, |r| {
@@ -109,9 +112,10 @@ impl App {
                 Ok(())
             })?;
         } else if !CaseState::derive(&case.events).in_mediation
-            && user
-                .role
-                .may_take(gridwork_schema::CaseAction::ReferToMediation, Level::Community)
+            && user.role.may_take(
+                gridwork_schema::CaseAction::ReferToMediation,
+                Level::Community,
+            )
         {
             self.add_case_event(
                 case_id,
