@@ -32,6 +32,8 @@ use crate::doc::{Author, FieldPath};
 use crate::store::{self, ListFilter, Store, StoreError};
 use crate::sync::{self, RetryPolicy, SyncClient, SyncError};
 
+mod forms;
+
 const LANG_KEY: &str = "ui.lang";
 
 /// How the app behaves.
@@ -354,6 +356,37 @@ impl App {
                 }
                 _ => Err(bad_kind()),
             }),
+            ApiRequest::CreateMediation(new) => self.create_mediation(&new),
+            ApiRequest::AddMediationSession {
+                id,
+                date,
+                place,
+                attendees,
+                notes,
+            } => self.add_mediation_session(id, date, place, attendees, notes),
+            ApiRequest::SetMediationOutcome {
+                id,
+                outcome,
+                agreement,
+                handoff,
+            } => self.set_mediation_outcome(id, outcome, agreement, handoff),
+            ApiRequest::CreateReception(new) => self.create_reception(&new),
+            ApiRequest::AddVisit {
+                id,
+                persons,
+                summary,
+                case,
+            } => self.add_visit(id, persons, summary, case),
+            ApiRequest::Receptions => self.receptions().map(ApiResponse::Receptions),
+            ApiRequest::CreatePetition(new) => self.create_petition(&new),
+            ApiRequest::MarkPetitionStep {
+                id,
+                method,
+                seq,
+                done_on,
+                note,
+            } => self.mark_petition_step(id, method, seq, done_on, note),
+            ApiRequest::Streets => self.streets().map(ApiResponse::Grids),
             ApiRequest::Login { .. } | ApiRequest::SyncNow | ApiRequest::GetPhoto { .. } => {
                 Err(ApiError::new(
                     ErrorCode::Internal,
@@ -482,11 +515,18 @@ impl App {
             .collect();
         drop(store);
         let conflicts = self.status()?.conflicts;
+        let (my_mediations, my_receptions, my_cases, escalated_cases, report_in_cases) =
+            self.role_sections(&open_cases, today)?;
         Ok(DashboardView {
             open_cases,
             patrols,
             overdue_petitions,
             conflicts,
+            my_mediations,
+            my_receptions,
+            my_cases,
+            escalated_cases,
+            report_in_cases,
         })
     }
 

@@ -10,12 +10,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::case::{Case, CaseEvent, CaseKind, Category, Level, RiskLevel};
+use crate::case::{Case, CaseEvent, CaseKind, Category, Channel, Level, RiskLevel};
+pub use crate::forms::{NewMediation, NewPetition, NewReception, ReceptionItem};
 use crate::ids::RecordId;
 use crate::label::Lang;
+use crate::mediation::MediationOutcome;
 use crate::party::Party;
 use crate::patrol::PatrolKind;
 use crate::people::UserRef;
+use crate::petition::StepMethod;
 use crate::record::{Draft, GeoPoint, Record};
 use crate::territory::TerritoryPath;
 use crate::validate::ValidationErrors;
@@ -190,6 +193,72 @@ pub enum ApiRequest {
         /// Draft id.
         id: RecordId,
     },
+    /// Start a mediation (linked to the case it mediates, if any).
+    CreateMediation(NewMediation),
+    /// Add a session to a mediation.
+    AddMediationSession {
+        /// Mediation id.
+        id: RecordId,
+        /// When it was held.
+        date: chrono::NaiveDate,
+        /// Where.
+        #[serde(default)]
+        place: String,
+        /// Who attended (names).
+        #[serde(default)]
+        attendees: Vec<String>,
+        /// Minutes.
+        #[serde(default)]
+        notes: String,
+    },
+    /// Record how a mediation ended, its agreement text and where the rest was handed on.
+    SetMediationOutcome {
+        /// Mediation id.
+        id: RecordId,
+        /// Agreed, partial or failed.
+        outcome: MediationOutcome,
+        /// Agreement text (required when agreed).
+        #[serde(default)]
+        agreement: String,
+        /// Where a partial or failed mediation goes on.
+        #[serde(default)]
+        handoff: Option<Channel>,
+    },
+    /// Schedule (or log) a leader's reception session.
+    CreateReception(NewReception),
+    /// Log a visit received at a reception session.
+    AddVisit {
+        /// Session id.
+        id: RecordId,
+        /// How many people came (at least one).
+        persons: u32,
+        /// What they raised.
+        #[serde(default)]
+        summary: String,
+        /// The case opened or linked for it.
+        #[serde(default)]
+        case: Option<RecordId>,
+    },
+    /// Reception sessions in the user's scope, by date.
+    Receptions,
+    /// Register a petition (a first petition gets its 1-2-3-4 steps).
+    CreatePetition(NewPetition),
+    /// Mark a 1-2-3-4 step of a first petition done.
+    MarkPetitionStep {
+        /// Petition id.
+        id: RecordId,
+        /// Which method.
+        method: StepMethod,
+        /// Which step of it.
+        seq: u8,
+        /// When it was done.
+        done_on: chrono::NaiveDate,
+        /// What was done.
+        #[serde(default)]
+        note: String,
+    },
+    /// Streets in the user's scope (for street reception sessions).
+    Streets,
 }
 
 impl ApiRequest {
@@ -222,6 +291,15 @@ impl ApiRequest {
             Self::SaveDraft { .. } => "save_draft",
             Self::GetDraft { .. } => "get_draft",
             Self::ClearDraft { .. } => "clear_draft",
+            Self::CreateMediation(_) => "create_mediation",
+            Self::AddMediationSession { .. } => "add_mediation_session",
+            Self::SetMediationOutcome { .. } => "set_mediation_outcome",
+            Self::CreateReception(_) => "create_reception",
+            Self::AddVisit { .. } => "add_visit",
+            Self::Receptions => "receptions",
+            Self::CreatePetition(_) => "create_petition",
+            Self::MarkPetitionStep { .. } => "mark_petition_step",
+            Self::Streets => "streets",
         }
     }
 }
@@ -257,6 +335,8 @@ pub enum ApiResponse {
     History(HistoryView),
     /// A draft, if there is one.
     Draft(Option<Draft>),
+    /// Reception sessions, by date.
+    Receptions(Vec<ReceptionItem>),
 }
 
 /// Filters for lists; empty fields match everything.
@@ -467,6 +547,16 @@ pub struct DashboardView {
     pub overdue_petitions: Vec<RecordRow>,
     /// Records with unsettled conflicts.
     pub conflicts: u32,
+    /// Mediations not yet ended that I run or take part in (mediator, legal worker).
+    pub my_mediations: Vec<RecordRow>,
+    /// My reception sessions from today on (leader).
+    pub my_receptions: Vec<RecordRow>,
+    /// Open cases assigned to me (领导联包).
+    pub my_cases: Vec<RecordRow>,
+    /// Open cases escalated to the street or with the whistle blown (street officer).
+    pub escalated_cases: Vec<RecordRow>,
+    /// Whistled open cases my department has not reported in on yet (department).
+    pub report_in_cases: Vec<RecordRow>,
 }
 
 /// One competing value of a conflicted field.

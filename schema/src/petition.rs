@@ -85,6 +85,9 @@ pub struct FirstPetitionStep {
     /// When it was done.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub done_on: Option<NaiveDate>,
+    /// What was done (optional).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub note: String,
 }
 
 impl FirstPetitionStep {
@@ -140,6 +143,7 @@ impl Petition {
                     .checked_add_days(Days::new(days))
                     .unwrap_or(NaiveDate::MAX),
                 done_on: None,
+                note: String::new(),
             })
             .collect()
     }

@@ -714,6 +714,7 @@ impl Validate for Petition {
             if s.due < self.received_on {
                 c.push(format!("steps[{i}].due"), Rule::EndBeforeStart);
             }
+            c.text(&format!("steps[{i}].note"), &s.note, false, TEXT_MAX);
             if let Some(done) = s.done_on {
                 if done < self.received_on {
                     c.push(format!("steps[{i}].done_on"), Rule::EndBeforeStart);

@@ -437,6 +437,8 @@ fn case_body(
     events.sort_by(|a, b| (&a.at, &a.id).cmp(&(&b.at, &b.id)));
     let status = state.status;
     let level = state.level;
+    let in_mediation = state.in_mediation && !state.status.is_closed();
+    let linked_mediation = state.mediation;
     let state2 = state.clone();
     let take = move |kind: CaseEventKind| {
         let kind = match kind {
@@ -582,6 +584,21 @@ fn case_body(
                 }.into_any()
             }}
         </section>
+        {(in_mediation || linked_mediation.is_some()).then(|| view! {
+            <section class="card" id="case-mediation">
+                <h2>{ctx.tr("人民调解", "Mediation")}</h2>
+                {match linked_mediation {
+                    Some(m) => view! {
+                        <button class="secondary" id="case-open-mediation" on:click=move |_| ctx.go(Screen::Mediation(m))>{ctx.tr("查看调解 ›", "Open the mediation ›")}</button>
+                    }.into_any(),
+                    None if crate::mediation::may_create(role) => view! {
+                        <p class="hint">{ctx.tr("已转人民调解，可接着登记调解。", "Referred to mediation: register the mediation next.")}</p>
+                        <button class="primary" id="case-new-mediation" on:click=move |_| ctx.go(Screen::MediationNew(Some(id)))>{ctx.tr("＋ 登记调解", "＋ Register the mediation")}</button>
+                    }.into_any(),
+                    None => view! { <p class="hint">{ctx.tr("已转人民调解", "Referred to mediation")}</p> }.into_any(),
+                }}
+            </section>
+        })}
         <section class="card" id="case-timeline">
             <h2>{ctx.tr("办理经过", "Timeline")}</h2>
             <ol class="timeline">

@@ -30,6 +30,20 @@ pub enum Screen {
     Search,
     /// Settings.
     Settings,
+    /// Start a mediation (from a case, when given).
+    MediationNew(Option<RecordId>),
+    /// A mediation with its sessions and outcome.
+    Mediation(RecordId),
+    /// The leaders' reception schedule.
+    Receptions,
+    /// Schedule a reception session.
+    ReceptionNew,
+    /// A reception session with its visits.
+    Reception(RecordId),
+    /// Register a petition.
+    PetitionNew,
+    /// A petition with its 1-2-3-4 steps.
+    Petition(RecordId),
 }
 
 impl Screen {
@@ -46,6 +60,13 @@ impl Screen {
             Self::History(_) => ("修改历史", "History"),
             Self::Search => ("查询", "Search"),
             Self::Settings => ("设置", "Settings"),
+            Self::MediationNew(_) => ("登记调解", "New mediation"),
+            Self::Mediation(_) => ("人民调解", "Mediation"),
+            Self::Receptions => ("公开接访", "Public reception"),
+            Self::ReceptionNew => ("安排接访", "New reception session"),
+            Self::Reception(_) => ("接访记录", "Reception session"),
+            Self::PetitionNew => ("登记信访", "New petition"),
+            Self::Petition(_) => ("信访详情", "Petition"),
         };
         match lang {
             Lang::ZhCn => zh,
@@ -61,6 +82,10 @@ impl Screen {
             Self::Search | Self::Case(_) | Self::Record(_) | Self::History(_) => "search",
             Self::Conflicts => "conflicts",
             Self::Settings => "settings",
+            Self::MediationNew(_) | Self::Receptions | Self::ReceptionNew | Self::PetitionNew => {
+                "home"
+            }
+            Self::Mediation(_) | Self::Reception(_) | Self::Petition(_) => "search",
         }
     }
 }

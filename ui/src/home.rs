@@ -16,6 +16,16 @@ pub fn patrols(role: Option<Role>) -> bool {
     )
 }
 
+/// Whether a role works with the leaders' reception schedule.
+pub fn receives(role: Option<Role>) -> bool {
+    crate::reception::may_create(role)
+}
+
+/// Whether the role is one of `roles` (supervisors and administrators see every section).
+fn sees(role: Option<Role>, roles: &[Role]) -> bool {
+    role.is_some_and(|r| roles.contains(&r) || matches!(r, Role::Supervisor | Role::Admin))
+}
+
 /// The home screen for the signed-in role.
 #[component]
 pub fn Home() -> impl IntoView {
@@ -87,12 +97,45 @@ pub fn Home() -> impl IntoView {
                         {ctx.tr("登记事项", "New case")}
                     </button>
                 </Show>
+                <Show when=move || crate::mediation::may_create(ctx.role())>
+                    <button id="new-mediation" class="big" on:click=move |_| ctx.go(Screen::MediationNew(None))>
+                        <span class="big-icon" aria-hidden="true">"⚖"</span>
+                        {ctx.tr("登记调解", "New mediation")}
+                    </button>
+                </Show>
+                <Show when=move || crate::petition::may_create(ctx.role())>
+                    <button id="new-petition" class="big" on:click=move |_| ctx.go(Screen::PetitionNew)>
+                        <span class="big-icon" aria-hidden="true">"✉"</span>
+                        {ctx.tr("登记信访", "New petition")}
+                    </button>
+                </Show>
+                <Show when=move || receives(ctx.role())>
+                    <button id="open-receptions" class="big" on:click=move |_| ctx.go(Screen::Receptions)>
+                        <span class="big-icon" aria-hidden="true">"☷"</span>
+                        {ctx.tr("公开接访", "Public reception")}
+                    </button>
+                </Show>
                 <button id="open-search" class="big" on:click=move |_| ctx.go_tab(Screen::Search)>
                     <span class="big-icon" aria-hidden="true">"☰"</span>
                     {ctx.tr("查询记录", "Find records")}
                 </button>
             </div>
-            {section("今日排查", "Today's patrols", "home-patrols", |d| d.patrols.clone(), "今天还没有排查", "No patrols today")}
+            <Show when=move || sees(ctx.role(), &[Role::Mediator, Role::LegalWorker])>
+                {section("我的调解（进行中）", "My open mediations", "home-mediations", |d| d.my_mediations.clone(), "没有进行中的调解", "No open mediations")}
+            </Show>
+            <Show when=move || sees(ctx.role(), &[Role::Leader])>
+                {section("我的接访安排", "My upcoming reception sessions", "home-receptions", |d| d.my_receptions.clone(), "近期没有接访安排", "No sessions ahead")}
+                {section("我联包的事项", "Cases assigned to me", "home-my-cases", |d| d.my_cases.clone(), "没有联包事项", "No cases assigned to you")}
+            </Show>
+            <Show when=move || sees(ctx.role(), &[Role::StreetOfficer])>
+                {section("街道上报和吹哨事项", "Escalated and whistle cases", "home-escalated", |d| d.escalated_cases.clone(), "没有上报事项", "No escalated cases")}
+            </Show>
+            <Show when=move || sees(ctx.role(), &[Role::Department])>
+                {section("待本部门报到的事项", "Cases to report in on", "home-report-in", |d| d.report_in_cases.clone(), "没有待报到事项", "Nothing to report in on")}
+            </Show>
+            <Show when=move || patrols(ctx.role())>
+                {section("今日排查", "Today's patrols", "home-patrols", |d| d.patrols.clone(), "今天还没有排查", "No patrols today")}
+            </Show>
             {section("待办事项（按受理时间）", "Open cases (oldest first)", "home-cases", |d| d.open_cases.clone(), "没有待办事项", "No open cases")}
             {section("逾期的初信初访", "Overdue first petitions", "home-petitions", |d| d.overdue_petitions.clone(), "没有逾期", "Nothing overdue")}
         </div>

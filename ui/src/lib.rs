@@ -6,9 +6,13 @@
 
 mod case;
 mod ctx;
+mod drafts;
 mod home;
 mod lists;
+mod mediation;
 mod patrol;
+mod petition;
+mod reception;
 mod settings;
 mod transport;
 mod widgets;
@@ -101,6 +105,13 @@ fn Shell() -> impl IntoView {
                 Screen::History(id) => view! { <lists::History id=id /> }.into_any(),
                 Screen::Search => view! { <lists::Search /> }.into_any(),
                 Screen::Settings => view! { <settings::Settings /> }.into_any(),
+                Screen::MediationNew(case) => view! { <mediation::MediationNew case=case /> }.into_any(),
+                Screen::Mediation(id) => view! { <mediation::MediationView id=id /> }.into_any(),
+                Screen::Receptions => view! { <reception::ReceptionList /> }.into_any(),
+                Screen::ReceptionNew => view! { <reception::ReceptionNew /> }.into_any(),
+                Screen::Reception(id) => view! { <reception::ReceptionView id=id /> }.into_any(),
+                Screen::PetitionNew => view! { <petition::PetitionNew /> }.into_any(),
+                Screen::Petition(id) => view! { <petition::PetitionView id=id /> }.into_any(),
             }}
         </main>
         <nav class="tabs">

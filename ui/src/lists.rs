@@ -1,7 +1,7 @@
 //! Search and lists, conflicts, history, and a generic record view.
 
 use gridwork_schema::api::{ApiRequest, ApiResponse, ConflictView, RecordFilter};
-use gridwork_schema::{Lang, Petition, Record, RecordId};
+use gridwork_schema::{Lang, Record, RecordId};
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -277,43 +277,13 @@ pub fn RecordDetail(id: RecordId) -> impl IntoView {
                         </dl>
                     </section>
                     {match v.record.clone() {
-                        Some(Record::Petition(p)) if !p.steps.is_empty() => Some(petition_steps(p)),
+                        Some(Record::Petition(p)) if !p.steps.is_empty() => Some(crate::petition::steps(p)),
                         _ => None,
                     }}
                     <button class="link" on:click=move |_| ctx.go(Screen::History(id))>{ctx.tr("修改历史 ›", "History ›")}</button>
                 }
             })}
         </div>
-    }
-}
-
-/// The 1-2-3-4 steps of a first petition, with due dates; overdue steps stand out.
-fn petition_steps(p: Petition) -> impl IntoView {
-    let ctx = use_ctx();
-    let today: chrono::NaiveDate = crate::widgets::local_date(crate::widgets::now_ms())
-        .parse()
-        .unwrap_or_default();
-    view! {
-        <section class="card" id="petition-steps">
-            <h2>{ctx.tr("初信初访“1-2-3-4”工作法", "First petition: the 1-2-3-4 steps")}</h2>
-            <ul class="rows">
-                {p.steps.into_iter().map(|s| {
-                    let overdue = s.is_overdue(today);
-                    let done = s.done_on;
-                    view! {
-                        <li class="step" class:overdue=overdue>
-                            <b>{move || format!("{} {}", lbl(&s.method, ctx.lang.get()), s.seq)}</b>
-                            <span class="small-text">{move || format!("{} {}", ctx.t("截止", "due"), s.due)}</span>
-                            {match done {
-                                Some(d) => view! { <span class="badge st-done">{move || format!("{} {d}", ctx.t("已完成", "Done"))}</span> }.into_any(),
-                                None if overdue => view! { <span class="badge error">{ctx.tr("已逾期", "Overdue")}</span> }.into_any(),
-                                None => view! { <span class="badge">{ctx.tr("待办", "To do")}</span> }.into_any(),
-                            }}
-                        </li>
-                    }
-                }).collect_view()}
-            </ul>
-        </section>
     }
 }
 

@@ -180,6 +180,9 @@ pub fn screen_for(kind: &str, id: RecordId) -> Screen {
     match kind {
         "case" => Screen::Case(id),
         "patrol" => Screen::Patrol(id),
+        "mediation" => Screen::Mediation(id),
+        "reception" => Screen::Reception(id),
+        "petition" => Screen::Petition(id),
         _ => Screen::Record(id),
     }
 }
@@ -304,6 +307,27 @@ pub fn field_label(field: &str, lang: Lang) -> String {
             "persons" => ("人数", "Persons"),
             "subject" => ("事由", "Subject"),
             "steps" => ("工作步骤", "Steps"),
+            "mediator" => ("调解员", "Mediator"),
+            "legal_worker" => ("法律工作者", "Legal worker"),
+            "body_level" => ("调解组织层级", "Mediation body"),
+            "sessions" | "session" => ("调解记录", "Session"),
+            "attendees" => ("参加人员", "attendees"),
+            "date" => ("日期", "date"),
+            "place" => ("地点", "place"),
+            "notes" => ("记录", "minutes"),
+            "outcome" => ("调解结果", "Outcome"),
+            "agreement" => ("调解协议", "Agreement"),
+            "handoff" => ("移交渠道", "Hand-off"),
+            "backlog_petition" => ("信访积案", "Backlog petition"),
+            "leader" => ("接访领导", "Leader"),
+            "level" => ("级别", "Level"),
+            "site" => ("接访地点", "Site"),
+            "street" => ("街道", "Street"),
+            "named_by_public" => ("点名接访", "Picked by name"),
+            "visits" | "visit" => ("来访", "Visit"),
+            "summary" => ("反映事项", "summary"),
+            "done_on" => ("完成日期", "Done on"),
+            "follow_up" => ("回访日期", "Follow-up"),
             _ => return None,
         })
     };
