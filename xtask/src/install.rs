@@ -59,6 +59,34 @@ pub const APP: AptGroup = AptGroup {
     ],
 };
 
+/// Node.js, for the peers Gridwork's sync is measured against (pouchdb-server and
+/// automerge-repo: `bench --peers` and its smoke test). npm is checked by command, not by
+/// package, since some Node.js builds ship it inside `nodejs`.
+pub const PEERS: AptGroup = AptGroup {
+    name: "peers",
+    purpose: "Node.js for the benchmark peers (pouchdb-server, automerge-repo)",
+    packages: &["nodejs"],
+};
+
+/// Installs Debian's `package` unless `command` already runs (`command --version`).
+pub fn ensure_command(command: &str, package: &str) -> Result<()> {
+    if Command::new(command)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        return Ok(());
+    }
+    if !is_root() {
+        bail!("`{command}` is missing. Install it first:\n    sudo apt-get install -y {package}");
+    }
+    println!("installing {package} (for `{command}`)");
+    run(Command::new("apt-get").args(["update", "-q"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-q", "--no-install-recommends", package])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
 /// Whether a Debian package is installed (`dpkg-query -W -f='${Status}'`).
 fn installed(package: &str) -> Result<bool> {
     let out = capture(Command::new("dpkg-query").args(["-W", "-f=${Status}", package]))?;

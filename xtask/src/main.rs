@@ -102,7 +102,13 @@ fn with_locked<'a>(args: &[&'a str], locked: bool) -> Vec<&'a str> {
 
 /// The install step shared by every command.
 fn install(groups: &[AptGroup]) -> Result<()> {
-    step("install: apt packages", || install::ensure(groups))
+    step("install: apt packages", || {
+        install::ensure(groups)?;
+        if groups.iter().any(|g| g.name == install::PEERS.name) {
+            install::ensure_command("npm", "npm")?;
+        }
+        Ok(())
+    })
 }
 
 fn test() -> Result<()> {
@@ -110,9 +116,9 @@ fn test() -> Result<()> {
         .ok()
         .filter(|u| !u.is_empty());
     let groups: &[AptGroup] = if preset.is_some() {
-        &[install::BASE, install::APP]
+        &[install::BASE, install::APP, install::PEERS]
     } else {
-        &[install::BASE, install::APP, install::DB]
+        &[install::BASE, install::APP, install::PEERS, install::DB]
     };
     install(groups)?;
     let url = match preset {
@@ -180,7 +186,11 @@ fn build() -> Result<()> {
 }
 
 fn bench(quick: bool, peers: bool) -> Result<()> {
-    install(&[install::BASE, install::DB])?;
+    if peers {
+        install(&[install::BASE, install::DB, install::PEERS])?;
+    } else {
+        install(&[install::BASE, install::DB])?;
+    }
     let url = step(
         "install: PostgreSQL for the sync load run",
         postgres::ensure,

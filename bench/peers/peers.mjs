@@ -1,0 +1,527 @@
+// The peers' side of Gridwork's comparative sync benchmark (`cargo xtask bench --peers`).
+//
+// One process per step: `node peers.mjs <command> <args.json>`. The Rust harness
+// (tests/benches/peers/harness.rs) writes the arguments, starts the servers behind its
+// byte-counting proxy, and reads the one JSON line this prints on stdout. Each command times
+// only its measured part (`secs`); set-up traffic goes to `direct` (the server itself), measured
+// traffic to `url` (the proxy), so the proxy counts only what is measured.
+//
+// Every record is one document: a PouchDB document (`_id` = the record's id) or an Automerge
+// document created from the record's JSON. Correctness is reported as `digest`: SHA-256 over
+// the records' canonical JSON (keys sorted, compact), sorted bytewise, joined by "\n" — the
+// harness computes the same over what it sent.
+
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { WebSocketServer } from "ws";
+import {
+  Repo,
+} from "@automerge/automerge-repo";
+import {
+  WebSocketClientAdapter,
+  WebSocketServerAdapter,
+} from "@automerge/automerge-repo-network-websocket";
+import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs";
+
+const require = createRequire(import.meta.url);
+
+// ---------------------------------------------------------------------------------------------
+// Shared
+
+function canonical(v) {
+  if (Array.isArray(v)) return "[" + v.map(canonical).join(",") + "]";
+  if (v !== null && typeof v === "object") {
+    const keys = Object.keys(v).filter((k) => v[k] !== undefined).sort();
+    return "{" + keys.map((k) => JSON.stringify(k) + ":" + canonical(v[k])).join(",") + "}";
+  }
+  return JSON.stringify(v);
+}
+
+function digest(values) {
+  const lines = values.map((v) => Buffer.from(canonical(v)));
+  lines.sort(Buffer.compare);
+  const h = createHash("sha256");
+  lines.forEach((l, i) => {
+    if (i > 0) h.update("\n");
+    h.update(l);
+  });
+  return h.digest("hex");
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const now = () => performance.now() / 1000;
+
+async function inWaves(items, size, fn) {
+  for (let i = 0; i < items.length; i += size) {
+    await Promise.all(items.slice(i, i + size).map((x, j) => fn(x, i + j)));
+  }
+}
+
+/** Runs `fn` on every item with at most `n` at once. */
+async function pool(items, n, fn) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+}
+
+function out(result) {
+  process.stdout.write(JSON.stringify(result) + "\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// PouchDB (the server is `pouchdb-server`, started by the harness)
+
+function pouch() {
+  const PouchDB = require("pouchdb");
+  PouchDB.plugin(require("pouchdb-adapter-memory"));
+  return PouchDB;
+}
+
+let deviceCounter = 0;
+function localDb(PouchDB) {
+  deviceCounter += 1;
+  return new PouchDB(`device-${process.pid}-${deviceCounter}`, { adapter: "memory" });
+}
+
+const strip = ({ _id, _rev, _conflicts, ...rest }) => rest;
+
+const pouchCommands = {
+  // Each device: a local database holding its new records, replicated to the server.
+  async burst(a) {
+    const PouchDB = pouch();
+    const devices = JSON.parse(readFileSync(a.records, "utf8"));
+    const locals = [];
+    for (const records of devices) {
+      const db = localDb(PouchDB);
+      await db.bulkDocs(records.map((r) => ({ _id: r.id, ...r })));
+      locals.push(db);
+    }
+    const t = now();
+    let written = 0;
+    await inWaves(locals, a.wave, async (db) => {
+      const r = await db.replicate.to(`${a.url}/${a.db}`);
+      written += r.docs_written;
+    });
+    const secs = now() - t;
+    for (const db of locals) await db.destroy();
+    out({ secs, written });
+  },
+
+  // A fresh device (a LevelDB database on disk, PouchDB's default in Node) pulls everything.
+  async pull(a) {
+    const PouchDB = pouch();
+    const db = new PouchDB(a.path);
+    const t = now();
+    const r = await db.replicate.from(`${a.url}/${a.db}`);
+    const secs = now() - t;
+    const all = await db.allDocs({ include_docs: true });
+    await db.close();
+    out({
+      secs,
+      written: r.docs_written,
+      count: all.rows.length,
+      digest: digest(all.rows.map((row) => strip(row.doc))),
+    });
+  },
+
+  // The same device pulls again with nothing new.
+  async warm(a) {
+    const PouchDB = pouch();
+    const db = new PouchDB(a.path);
+    const t = now();
+    const r = await db.replicate.from(`${a.url}/${a.db}`);
+    const secs = now() - t;
+    await db.close();
+    out({ secs, written: r.docs_written });
+  },
+
+  // Two devices get the same records, edit them offline, then both sync (A, B, A again).
+  async concurrent(a) {
+    const PouchDB = pouch();
+    const direct = `${a.direct}/${a.db}`;
+    const remote = `${a.url}/${a.db}`;
+    const A = localDb(PouchDB);
+    const B = localDb(PouchDB);
+    await A.replicate.from(direct, { doc_ids: a.ids });
+    await B.replicate.from(direct, { doc_ids: a.ids });
+    const half = Math.floor(a.ids.length / 2);
+    for (const [db, who] of [[A, "A"], [B, "B"]]) {
+      const docs = (await db.allDocs({ keys: a.ids, include_docs: true })).rows.map((r) => r.doc);
+      docs.forEach((d, i) => {
+        if (i < half || who === "A") d.title = `${who} 改 ${i}`;
+        else d.persons_involved = 999;
+      });
+      await db.bulkDocs(docs);
+    }
+    const t = now();
+    await A.sync(remote, { doc_ids: a.ids });
+    await B.sync(remote, { doc_ids: a.ids });
+    await A.sync(remote, { doc_ids: a.ids });
+    // Then sync both again until a round brings nothing (a device that has pushed while it
+    // pulled can miss a revision in the same round).
+    let rounds = 0;
+    for (; rounds < 5; rounds++) {
+      const rb = await B.sync(remote, { doc_ids: a.ids });
+      const ra = await A.sync(remote, { doc_ids: a.ids });
+      if (rb.pull.docs_written + ra.pull.docs_written === 0) break;
+    }
+    const secs = now() - t;
+    const get = async (db) =>
+      (await db.allDocs({ keys: a.ids, include_docs: true })).rows.map((r) => r.doc);
+    const da = await get(A);
+    const db_ = await get(B);
+    let agree = 0;
+    let bothKept = 0;
+    da.forEach((d, i) => {
+      const e = db_[i];
+      if (d && e && d._rev === e._rev && canonical(strip(d)) === canonical(strip(e))) agree += 1;
+      if (i >= half && d && d.title === `A 改 ${i}` && d.persons_involved === 999) bothKept += 1;
+    });
+    out({ secs, agree, both_kept: bothKept, different_fields: a.ids.length - half, rounds });
+  },
+
+  // Devices whose checkpoint is at the server's head reconnect (pull, nothing new).
+  async storm(a) {
+    const PouchDB = pouch();
+    let secs = 0;
+    let written = 0;
+    for (let i = 0; i < a.clients; i += a.wave) {
+      const n = Math.min(a.wave, a.clients - i);
+      const dbs = Array.from({ length: n }, () => localDb(PouchDB));
+      // Set-up (not measured): each device replicates once from the head, which leaves its
+      // checkpoint there — as a device that has synced before.
+      await Promise.all(
+        dbs.map((db) => db.replicate.from(`${a.direct}/${a.db}`, { since: a.since })),
+      );
+      const t = now();
+      await Promise.all(
+        dbs.map(async (db) => {
+          const r = await db.replicate.from(`${a.url}/${a.db}`);
+          written += r.docs_written;
+        }),
+      );
+      secs += now() - t;
+      await Promise.all(dbs.map((db) => db.destroy()));
+    }
+    out({ secs, written });
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// automerge-repo
+
+/** The sync server: a Repo with the WebSocket server adapter and filesystem storage. */
+async function amServe(a) {
+  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+  await new Promise((r) => wss.on("listening", r));
+  const repo = new Repo({
+    network: [new WebSocketServerAdapter(wss)],
+    storage: new NodeFSStorageAdapter(a.dir),
+    // As automerge-repo's sync-server does: serve documents asked for by id, announce none.
+    sharePolicy: async () => false,
+  });
+  process.stdout.write(`listening on ws://127.0.0.1:${wss.address().port}\n`);
+  // The harness asks for a server-side check over stdin: `check <file with doc ids>`.
+  let buf = "";
+  process.stdin.on("data", async (chunk) => {
+    buf += chunk;
+    let nl;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line.startsWith("check ")) {
+        const ids = Object.values(JSON.parse(readFileSync(line.slice(6), "utf8")));
+        const docs = [];
+        await pool(ids, 64, async (id) => {
+          const h = await repo.find(id);
+          docs.push(h.doc());
+        });
+        out({ count: docs.length, digest: digest(docs) });
+      }
+    }
+  });
+  process.stdin.on("end", async () => {
+    // Stop: every change is saved by the repo's throttled saves (100 ms), so wait for them
+    // and exit. (An explicit flush() here, racing those saves, has been seen to leave a
+    // document's snapshot file empty, and the document unavailable after a restart.)
+    await sleep(2000);
+    process.exit(0);
+  });
+}
+
+async function serverStorageId(repo, timeoutMs = 30000) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    for (const p of repo.peers) {
+      const s = repo.getStorageIdOfPeer(p);
+      if (s) return s;
+    }
+    await sleep(5);
+  }
+  throw new Error("no server peer");
+}
+
+const sameHeads = (x, y) => x && y && x.length === y.length && x.every((h) => y.includes(h));
+
+/** Waits until the server has acknowledged exactly this handle's heads. */
+function synced(handle, sid, timeoutMs) {
+  const done = () => sameHeads(handle.getSyncInfo(sid)?.lastHeads, handle.heads());
+  if (done()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      handle.off("remote-heads", on);
+      reject(new Error(`timeout waiting for ${handle.documentId}`));
+    }, timeoutMs);
+    const on = () => {
+      if (done()) {
+        clearTimeout(timer);
+        handle.off("remote-heads", on);
+        resolve();
+      }
+    };
+    handle.on("remote-heads", on);
+    handle.on("heads-changed", on);
+  });
+}
+
+let retries = 0;
+
+/** `repo.find`; when the server answers "unavailable" for a document it has (under many
+ * concurrent finds automerge-repo 2.5 sometimes does, see docs/benchmarks.md), asks again
+ * from a fresh connection and imports the answer into `repo`. */
+async function findRetrying(repo, url, id) {
+  try {
+    return await repo.find(id);
+  } catch (e) {
+    if (!String(e.message).includes("unavailable")) throw e;
+  }
+  for (let attempt = 1; ; attempt++) {
+    retries += 1;
+    await sleep(100 * attempt);
+    const side = new Repo({ network: [new WebSocketClientAdapter(url)] });
+    try {
+      await serverStorageId(side);
+      const h = await side.find(id);
+      return { doc: () => h.doc() };
+    } catch (e) {
+      if (attempt >= 5 || !String(e.message).includes("unavailable")) throw e;
+    } finally {
+      await side.shutdown();
+    }
+  }
+}
+
+const amClient = (url) => new Repo({ network: [new WebSocketClientAdapter(url)] });
+
+const amCommands = {
+  // Each device: a Repo that creates its records as documents; done when the server has them.
+  async burst(a) {
+    const devices = JSON.parse(readFileSync(a.records, "utf8"));
+    const ids = {};
+    const t = now();
+    await inWaves(devices, a.wave, async (records) => {
+      const repo = amClient(a.url);
+      const handles = records.map((r) => {
+        const h = repo.create(r);
+        ids[r.id] = h.url;
+        return h;
+      });
+      const sid = await serverStorageId(repo);
+      await Promise.all(handles.map((h) => synced(h, sid, a.timeout_ms)));
+      await repo.shutdown();
+    });
+    const secs = now() - t;
+    writeFileSync(a.ids_out, JSON.stringify(ids));
+    out({ secs, written: Object.keys(ids).length });
+  },
+
+  // Writes records straight into a (stopped) server's storage: set-up, not measured.
+  async seed(a) {
+    const records = JSON.parse(readFileSync(a.records, "utf8"));
+    const repo = new Repo({ network: [], storage: new NodeFSStorageAdapter(a.dir) });
+    const ids = {};
+    for (const r of records) ids[r.id] = repo.create(r).url;
+    await repo.flush();
+    await repo.shutdown();
+    writeFileSync(a.ids_out, JSON.stringify(ids));
+    out({ written: records.length });
+  },
+
+  // A fresh client (filesystem storage, as a device keeps it) finds every document by id.
+  async pull(a) {
+    const ids = Object.values(JSON.parse(readFileSync(a.ids, "utf8")));
+    mkdirSync(a.dir, { recursive: true });
+    const repo = new Repo({
+      network: [new WebSocketClientAdapter(a.url)],
+      storage: new NodeFSStorageAdapter(a.dir),
+    });
+    // Connected first (not timed): a find before the server is a peer answers "unavailable".
+    await serverStorageId(repo);
+    const docs = [];
+    const deadline = Date.now() + a.timeout_ms;
+    const t = now();
+    let timedOut = false;
+    await pool(ids, a.concurrency, async (id) => {
+      if (Date.now() > deadline) {
+        timedOut = true;
+        return;
+      }
+      docs.push((await findRetrying(repo, a.url, id)).doc());
+    });
+    const secs = now() - t;
+    await repo.flush();
+    await repo.shutdown();
+    out({
+      secs,
+      written: docs.length,
+      count: docs.length,
+      timed_out: timedOut,
+      retries,
+      digest: digest(docs),
+    });
+  },
+
+  // A new client on the same storage syncs every document again, nothing new: done when the
+  // server has confirmed each one's heads.
+  async warm(a) {
+    const ids = Object.values(JSON.parse(readFileSync(a.ids, "utf8")));
+    const repo = new Repo({
+      network: [new WebSocketClientAdapter(a.url)],
+      storage: new NodeFSStorageAdapter(a.dir),
+    });
+    const t = now();
+    const sid = await serverStorageId(repo);
+    let changed = 0;
+    await pool(ids, a.concurrency, async (id) => {
+      const h = await repo.find(id);
+      const before = h.heads();
+      await synced(h, sid, a.timeout_ms);
+      if (!sameHeads(before, h.heads())) changed += 1;
+    });
+    const secs = now() - t;
+    await repo.shutdown();
+    out({ secs, written: changed });
+  },
+
+  // Two devices get the same documents, edit them offline, then both connect and sync.
+  async concurrent(a) {
+    const ids = a.ids;
+    const src = amClient(a.direct);
+    const binaries = [];
+    await pool(ids, 64, async (id, i) => {
+      const h = await src.find(id);
+      binaries[i] = await src.export(h.documentId);
+    });
+    await src.shutdown();
+    const half = Math.floor(ids.length / 2);
+    const sides = ["A", "B"].map((who) => {
+      const repo = new Repo({ network: [] });
+      const handles = ids.map((id, i) => {
+        const h = repo.import(binaries[i], { docId: id.replace(/^automerge:/, "") });
+        h.change((d) => {
+          if (i < half || who === "A") d.title = `${who} 改 ${i}`;
+          else d.persons_involved = 999;
+        });
+        return h;
+      });
+      return { repo, handles };
+    });
+    const t = now();
+    for (const s of sides) s.repo.networkSubsystem.addNetworkAdapter(new WebSocketClientAdapter(a.url));
+    const [A, B] = sides;
+    const deadline = Date.now() + a.timeout_ms;
+    for (let i = 0; i < ids.length; i++) {
+      while (!sameHeads(A.handles[i].heads(), B.handles[i].heads())) {
+        if (Date.now() > deadline) throw new Error("the two devices did not converge in time");
+        await sleep(2);
+      }
+    }
+    const secs = now() - t;
+    let agree = 0;
+    let bothKept = 0;
+    ids.forEach((_, i) => {
+      const x = A.handles[i].doc();
+      const y = B.handles[i].doc();
+      if (canonical(x) === canonical(y)) agree += 1;
+      if (i >= half && x.title === `A 改 ${i}` && x.persons_involved === 999) bothKept += 1;
+    });
+    for (const s of sides) await s.repo.shutdown();
+    out({ secs, agree, both_kept: bothKept, different_fields: ids.length - half });
+  },
+
+  // Devices holding their own records (in sync) reconnect; done when the server has
+  // confirmed every document.
+  async storm(a) {
+    const byDevice = JSON.parse(readFileSync(a.devices, "utf8"));
+    // The devices' documents, fetched once (set-up, not measured).
+    const all = [...new Set(byDevice.flat())];
+    const src = amClient(a.direct);
+    const binaries = {};
+    await pool(all, 64, async (id) => {
+      const h = await src.find(id);
+      binaries[id] = await src.export(h.documentId);
+    });
+    await src.shutdown();
+    let secs = 0;
+    for (let i = 0; i < a.clients; i += a.wave) {
+      const n = Math.min(a.wave, a.clients - i);
+      const clients = Array.from({ length: n }, (_, j) => {
+        const repo = new Repo({ network: [] });
+        const handles = byDevice[(i + j) % byDevice.length].map((id) =>
+          repo.import(binaries[id], { docId: id.replace(/^automerge:/, "") }),
+        );
+        return { repo, handles };
+      });
+      const t = now();
+      await Promise.all(
+        clients.map(async ({ repo, handles }) => {
+          repo.networkSubsystem.addNetworkAdapter(new WebSocketClientAdapter(a.url));
+          const sid = await serverStorageId(repo);
+          await Promise.all(handles.map((h) => synced(h, sid, a.timeout_ms)));
+        }),
+      );
+      secs += now() - t;
+      await Promise.all(clients.map(({ repo }) => repo.shutdown()));
+    }
+    out({ secs, written: 0 });
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+
+const [cmd, argsFile] = process.argv.slice(2);
+const args = argsFile ? JSON.parse(readFileSync(argsFile, "utf8")) : {};
+const table = {
+  "pouch-burst": pouchCommands.burst,
+  "pouch-pull": pouchCommands.pull,
+  "pouch-warm": pouchCommands.warm,
+  "pouch-concurrent": pouchCommands.concurrent,
+  "pouch-storm": pouchCommands.storm,
+  "am-serve": amServe,
+  "am-burst": amCommands.burst,
+  "am-seed": amCommands.seed,
+  "am-pull": amCommands.pull,
+  "am-warm": amCommands.warm,
+  "am-concurrent": amCommands.concurrent,
+  "am-storm": amCommands.storm,
+};
+if (!table[cmd]) {
+  console.error(`usage: node peers.mjs <${Object.keys(table).join("|")}> <args.json>`);
+  process.exit(2);
+}
+table[cmd](args).then(
+  () => {
+    if (cmd !== "am-serve") process.exit(0);
+  },
+  (e) => {
+    console.error(e && e.stack ? e.stack : String(e));
+    out({ error: String(e && e.message ? e.message : e) });
+    process.exit(1);
+  },
+);
