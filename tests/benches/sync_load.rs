@@ -10,282 +10,31 @@
 //! `cargo xtask bench` runs it (it sets `GRIDWORK_SERVER_BIN`); `--quick` (or
 //! `GRIDWORK_BENCH_QUICK=1`) uses small sizes.
 
-use std::io::BufRead;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_schema::territory::Territory;
 use gridwork_schema::wire::{
     DocPush, PROTOCOL_VERSION, PullRequest, PullResponse, PushRequest, PushResponse,
 };
 use gridwork_schema::*;
-use gridwork_sync_server::storage::{NewUser, Storage};
+use gridwork_sync_server::storage::NewUser;
 use gridwork_sync_server::{DatabaseConfig, auth, open_storage};
+
+#[path = "common/mod.rs"]
+mod common;
+use common::{
+    Counter, ServerProc, case_record, doc_bytes, fresh_pg, post, pull_all, register, server_bin,
+    walk_size,
+};
 
 struct Sizes {
     devices: usize,
     per_device: usize,
     cold: usize,
     storm: usize,
-}
-
-struct ServerProc {
-    child: Child,
-    url: String,
-}
-
-impl ServerProc {
-    fn start(bin: &Path, data: &Path, database: Option<&str>) -> ServerProc {
-        let mut cmd = Command::new(bin);
-        cmd.arg("--data").arg(data);
-        if let Some(db) = database {
-            cmd.arg("--database").arg(db);
-        }
-        let mut child = cmd
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
-        let stdout = child.stdout.take().unwrap();
-        let mut url = String::new();
-        for line in std::io::BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            if let Some(u) = line.split("listening on ").nth(1) {
-                url = u.trim().to_owned();
-                break;
-            }
-        }
-        assert!(!url.is_empty(), "the server did not say where it listens");
-        ServerProc { child, url }
-    }
-
-    fn proc_field(&self, file: &str, key: &str) -> Option<u64> {
-        let text = std::fs::read_to_string(format!("/proc/{}/{file}", self.child.id())).ok()?;
-        text.lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-    }
-
-    /// Peak resident memory in MiB.
-    fn peak_mib(&self) -> f64 {
-        self.proc_field("status", "VmHWM:").unwrap_or(0) as f64 / 1024.0
-    }
-
-    /// User + system CPU seconds.
-    fn cpu_secs(&self) -> f64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
-        let f: Vec<&str> = after.split_whitespace().collect();
-        let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-            + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-        ticks as f64 / 100.0
-    }
-}
-
-impl Drop for ServerProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-const SENTENCES: [&str; 16] = [
-    "楼上住户卫生间漏水，楼下住户要求赔偿。",
-    "双方多次争吵，网格员已上门了解情况。",
-    "小区物业费上涨，部分业主拒绝缴纳。",
-    "工地夜间施工噪音扰民，居民多次投诉。",
-    "宅基地边界不清，两户村民发生争执。",
-    "装修公司拖欠工人工资三个月。",
-    "租户提前退租，房东拒绝退还押金。",
-    "邻居在公共楼道堆放杂物，存在消防隐患。",
-    "养犬未拴绳，咬伤路过的老人。",
-    "停车位被长期占用，业主之间矛盾激化。",
-    "征地补偿款分配不均，村民意见较大。",
-    "婚姻家庭矛盾，双方就抚养费未达成一致。",
-    "餐馆油烟直排，影响楼上住户生活。",
-    "快递驿站占道经营，行人通行不便。",
-    "交通事故赔偿未落实，当事人情绪激动。",
-    "已联系社区法律工作者提供咨询。",
-];
-const SURNAMES: [&str; 12] = [
-    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙",
-];
-const GIVEN: [&str; 12] = [
-    "秀英", "建国", "桂兰", "志强", "丽", "伟", "芳", "军", "敏", "静", "磊", "洋",
-];
-
-/// A splitmix step: varied but reproducible bench data.
-fn mix(n: usize, salt: u64) -> usize {
-    let mut z = (n as u64)
-        .wrapping_add(salt.wrapping_mul(0x0123_4567))
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    (z ^ (z >> 31)) as usize
-}
-
-/// A case as grid workers record them: varied text, two parties, one event.
-fn case_record(grid: &TerritoryPath, n: usize) -> Record {
-    let pick = |salt: u64, len: usize| mix(n, salt) % len;
-    let by = UserRef::new(format!("u{}", n % 997), format!("网格员{}", n % 997));
-    let description: String = (0..2 + pick(1, 3))
-        .map(|i| SENTENCES[pick(10 + i as u64, SENTENCES.len())])
-        .collect();
-    let name = |salt: u64| {
-        format!(
-            "{}{}",
-            SURNAMES[pick(salt, SURNAMES.len())],
-            GIVEN[pick(salt + 1, GIVEN.len())]
-        )
-    };
-    let phone = |salt: u64| format!("13{:09}", mix(n, salt) % 1_000_000_000);
-    Record::Case(Case {
-        id: RecordId::new_v7(),
-        territory: grid.clone(),
-        created_by: by.clone(),
-        created_at: Utc::now(),
-        kind: CaseKind::Dispute,
-        category: Category::Neighbourhood,
-        title: SENTENCES[pick(2, 15)]
-            .trim_end_matches('。')
-            .chars()
-            .take(12)
-            .collect(),
-        description,
-        parties: vec![
-            Party {
-                name: name(3),
-                phone: phone(4),
-                ..Party::default()
-            },
-            Party {
-                name: name(5),
-                phone: phone(6),
-                ..Party::default()
-            },
-        ],
-        persons_involved: 2 + u32::try_from(pick(7, 40)).unwrap_or(0),
-        risk: [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High][pick(8, 3)],
-        events: vec![CaseEvent {
-            id: uuid::Uuid::now_v7().to_string(),
-            at: Hlc::new(Utc::now().timestamp_millis(), 0, "bench"),
-            by,
-            role: Role::GridWorker,
-            kind: CaseEventKind::Raised,
-            note: SENTENCES[pick(9, SENTENCES.len())].into(),
-        }],
-        ..Case::default()
-    })
-}
-
-fn doc_bytes(record: &Record) -> Vec<u8> {
-    let value = serde_json::to_value(record).unwrap();
-    let mut doc = RecordDoc::create(
-        uuid::Uuid::new_v4().as_bytes(),
-        &value,
-        record.kind().text_fields(),
-        &Author {
-            user: "bench".into(),
-            name: "bench".into(),
-            device: "bench".into(),
-        },
-        Utc::now().timestamp_millis(),
-    )
-    .unwrap();
-    // What a device pushes for a record it made offline: its changes, not a saved document.
-    doc.changes_after(&[])
-}
-
-struct Counter {
-    up: AtomicU64,
-    down: AtomicU64,
-}
-
-async fn post<T: serde::de::DeserializeOwned>(
-    http: &reqwest::Client,
-    url: &str,
-    token: &str,
-    body: &impl serde::Serialize,
-    count: &Counter,
-) -> T {
-    // As the device's client does: zstd both ways, bytes counted as on the wire.
-    let body = zstd::encode_all(&serde_json::to_vec(body).unwrap()[..], 3).unwrap();
-    count.up.fetch_add(body.len() as u64, Ordering::Relaxed);
-    let resp = http
-        .post(url)
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .header("content-encoding", "zstd")
-        .header("accept-encoding", "zstd")
-        .body(body)
-        .send()
-        .await
-        .expect("request");
-    let status = resp.status();
-    let compressed = resp
-        .headers()
-        .get("content-encoding")
-        .is_some_and(|v| v == "zstd");
-    let bytes = resp.bytes().await.expect("body");
-    assert!(
-        status.is_success(),
-        "{url}: {status}: {}",
-        String::from_utf8_lossy(&bytes)
-    );
-    count.down.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-    let plain = if compressed {
-        zstd::decode_all(&bytes[..]).unwrap()
-    } else {
-        bytes.to_vec()
-    };
-    serde_json::from_slice(&plain).expect("json")
-}
-
-async fn register(storage: &dyn Storage, user_id: &str, n: usize) -> Vec<String> {
-    let mut tokens = Vec::with_capacity(n);
-    for i in 0..n {
-        let (token, hash) = auth::new_token();
-        let device = uuid::Uuid::now_v7().to_string();
-        assert!(
-            storage
-                .register_device(&device, user_id, &format!("bench-{i}"), "bench", hash)
-                .await
-                .unwrap()
-        );
-        tokens.push(token);
-    }
-    tokens
-}
-
-async fn pull_all(http: &reqwest::Client, url: &str, token: &str, count: &Counter) -> (usize, u64) {
-    let mut cursor = None;
-    let mut snapshot = false;
-    let mut items = 0;
-    loop {
-        let req = PullRequest {
-            protocol: PROTOCOL_VERSION,
-            schema_version: SCHEMA_VERSION,
-            cursor,
-            snapshot,
-            limit: Some(1000),
-        };
-        let page: PullResponse = post(http, &format!("{url}/v1/pull"), token, &req, count).await;
-        items += page.items.len();
-        cursor = Some(page.cursor);
-        snapshot = page.snapshot && page.more;
-        if !page.more {
-            return (items, page.cursor);
-        }
-    }
 }
 
 fn row(name: &str, value: String, goal: &str, ok: Option<bool>) {
@@ -581,51 +330,6 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
     if let Some(url) = database {
         drop(url);
     }
-}
-
-fn walk_size(p: &Path) -> u64 {
-    std::fs::read_dir(p)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| {
-                    let m = e.metadata().ok();
-                    match m {
-                        Some(m) if m.is_dir() => walk_size(&e.path()),
-                        Some(m) => m.len(),
-                        None => 0,
-                    }
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
-async fn fresh_pg() -> Option<(String, String, String)> {
-    let admin = std::env::var("GRIDWORK_TEST_DATABASE_URL").ok()?;
-    let name = format!("gw_bench_{}", uuid::Uuid::now_v7().simple());
-    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
-        .await
-        .ok()?;
-    tokio::spawn(conn);
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .ok()?;
-    let base = admin
-        .rsplit_once('/')
-        .map_or(admin.as_str(), |(b, _)| b)
-        .to_owned();
-    Some((format!("{base}/{name}"), admin, name))
-}
-
-fn server_bin() -> PathBuf {
-    if let Ok(p) = std::env::var("GRIDWORK_SERVER_BIN") {
-        return PathBuf::from(p);
-    }
-    // Beside this bench's own target dir: target/<profile>/gridwork-server.
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    profile_dir.join("gridwork-server")
 }
 
 #[tokio::main(flavor = "multi_thread")]
