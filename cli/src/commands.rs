@@ -1190,7 +1190,7 @@ fn stress_write(ctx: &mut Ctx, count: u32, grid: &str) -> Result<()> {
 
 /// `report`: the figures for a period and scope, as a table, JSON, XLSX or CSV.
 fn report(ctx: &Ctx, args: &crate::args::ReportArgs) -> Result<()> {
-    use gridwork_core::report::{Cell, ReportParams};
+    use gridwork_core::report::{Cell, ReportExport, ReportParams};
     let period = args.period.parse().map_err(|e| {
         usage(
             &format!("--period 无法识别：{e}"),

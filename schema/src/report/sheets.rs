@@ -1,9 +1,9 @@
 //! The report as tables: one per figure group, with headers in either language. The XLSX
 //! and CSV writers (and any generic table view) render these.
 
+use crate::territory::UnitLevel;
+use crate::{Label, Lang, StepMethod};
 use chrono::NaiveDate;
-use gridwork_schema::territory::UnitLevel;
-use gridwork_schema::{Label, Lang, StepMethod};
 use serde::Serialize;
 
 use super::model::{Count, Group, LevelBucket, Report};
