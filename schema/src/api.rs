@@ -17,6 +17,7 @@ use crate::party::Party;
 use crate::patrol::PatrolKind;
 use crate::people::UserRef;
 use crate::record::{Draft, GeoPoint, Record};
+use crate::report::{RecordQuery, Report};
 use crate::territory::TerritoryPath;
 use crate::validate::ValidationErrors;
 use crate::wire::UserInfo;
@@ -190,6 +191,20 @@ pub enum ApiRequest {
         /// Draft id.
         id: RecordId,
     },
+    /// The supervisors' report over this device's records (works offline: the device holds
+    /// what its user's scope syncs).
+    Report {
+        /// `YYYY-MM`, `YYYY-MM-DD` or `YYYY-MM-DD..YYYY-MM-DD`.
+        period: String,
+        /// Territory code within the user's scope (default: the user's scope).
+        #[serde(default)]
+        scope: Option<String>,
+    },
+    /// The records behind a figure of a report.
+    ReportRecords {
+        /// The figure's query.
+        query: RecordQuery,
+    },
 }
 
 impl ApiRequest {
@@ -222,6 +237,8 @@ impl ApiRequest {
             Self::SaveDraft { .. } => "save_draft",
             Self::GetDraft { .. } => "get_draft",
             Self::ClearDraft { .. } => "clear_draft",
+            Self::Report { .. } => "report",
+            Self::ReportRecords { .. } => "report_records",
         }
     }
 }
@@ -257,6 +274,8 @@ pub enum ApiResponse {
     History(HistoryView),
     /// A draft, if there is one.
     Draft(Option<Draft>),
+    /// A supervisors' report.
+    Report(Report),
 }
 
 /// Filters for lists; empty fields match everything.
