@@ -30,6 +30,10 @@ pub enum Screen {
     Search,
     /// Settings.
     Settings,
+    /// The supervisors' dashboard, drilled down below the user's scope through these units.
+    Report(Vec<crate::report::Crumb>),
+    /// The records behind a dashboard figure.
+    ReportRecords(crate::report::Figure),
 }
 
 impl Screen {
@@ -46,6 +50,8 @@ impl Screen {
             Self::History(_) => ("修改历史", "History"),
             Self::Search => ("查询", "Search"),
             Self::Settings => ("设置", "Settings"),
+            Self::Report(_) => ("统计分析", "Dashboard"),
+            Self::ReportRecords(_) => ("统计明细", "Records behind a figure"),
         };
         match lang {
             Lang::ZhCn => zh,
@@ -61,6 +67,7 @@ impl Screen {
             Self::Search | Self::Case(_) | Self::Record(_) | Self::History(_) => "search",
             Self::Conflicts => "conflicts",
             Self::Settings => "settings",
+            Self::Report(_) | Self::ReportRecords(_) => "home",
         }
     }
 }

@@ -9,6 +9,7 @@ mod ctx;
 mod home;
 mod lists;
 mod patrol;
+mod report;
 mod settings;
 mod transport;
 mod widgets;
@@ -101,6 +102,8 @@ fn Shell() -> impl IntoView {
                 Screen::History(id) => view! { <lists::History id=id /> }.into_any(),
                 Screen::Search => view! { <lists::Search /> }.into_any(),
                 Screen::Settings => view! { <settings::Settings /> }.into_any(),
+                Screen::Report(trail) => view! { <report::Dashboard trail=trail /> }.into_any(),
+                Screen::ReportRecords(figure) => view! { <report::FigureRecords figure=figure /> }.into_any(),
             }}
         </main>
         <nav class="tabs">
