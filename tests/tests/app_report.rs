@@ -261,7 +261,9 @@ async fn the_dashboard_figures_of_a_known_data_set_and_the_records_behind_them()
     // Works offline: the server goes away, the device still reports on what it holds.
     srv.shutdown().await;
 
-    let r = report(&app, "2026-11", None).await.expect("district report");
+    let r = report(&app, "2026-11", None)
+        .await
+        .expect("district report");
     assert_eq!(r.meta.scope, "370214");
     assert_eq!(r.meta.scope_name, "城阳区");
     assert_eq!(
@@ -297,7 +299,10 @@ async fn the_dashboard_figures_of_a_known_data_set_and_the_records_behind_them()
         (3, 3, 2, 1)
     );
     let street_b = r.areas.iter().find(|a| a.code == data.street_b).unwrap();
-    assert_eq!((street_b.found, street_b.open, street_b.petitions), (1, 1, 1));
+    assert_eq!(
+        (street_b.found, street_b.open, street_b.petitions),
+        (1, 1, 1)
+    );
     assert_eq!(
         (
             r.reception.sessions.n,
@@ -306,7 +311,10 @@ async fn the_dashboard_figures_of_a_known_data_set_and_the_records_behind_them()
         ),
         (1, 2, 3)
     );
-    assert_eq!(r.petitions.last().map(|p| (p.petitions, p.first)), Some((1, 1)));
+    assert_eq!(
+        r.petitions.last().map(|p| (p.petitions, p.first)),
+        Some((1, 1))
+    );
     assert_eq!((r.patrols.total.n, r.patrols.covered), (1, 1));
     let communities = t()
         .units()
