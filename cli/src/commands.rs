@@ -1190,7 +1190,7 @@ fn stress_write(ctx: &mut Ctx, count: u32, grid: &str) -> Result<()> {
 
 /// `report`: the figures for a period and scope, as a table, JSON, XLSX or CSV.
 fn report(ctx: &Ctx, args: &crate::args::ReportArgs) -> Result<()> {
-    use gridwork_core::report::{Cell, ReportParams};
+    use gridwork_core::report::{Cell, ReportExport, ReportParams};
     let period = args.period.parse().map_err(|e| {
         usage(
             &format!("--period 无法识别：{e}"),
@@ -1235,16 +1235,7 @@ fn report(ctx: &Ctx, args: &crate::args::ReportArgs) -> Result<()> {
             let headers: Vec<&str> = sheet.columns.iter().map(|c| c.label(lang)).collect();
             println!("{}", headers.join("\t"));
             for row in &sheet.rows {
-                let cells: Vec<String> = row
-                    .iter()
-                    .map(|c| match c {
-                        Cell::Int(n) => n.to_string(),
-                        Cell::Pct(Some(p)) => format!("{:.1}%", p * 100.0),
-                        Cell::Pct(None) => "—".into(),
-                        Cell::Date(d) => d.to_string(),
-                        Cell::Text(t) => t.clone(),
-                    })
-                    .collect();
+                let cells: Vec<String> = row.iter().map(Cell::to_text).collect();
                 println!("{}", cells.join("\t"));
             }
             println!();

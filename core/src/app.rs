@@ -29,6 +29,7 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::doc::{Author, FieldPath};
+use crate::report::{Period, RecordQuery, Report, ReportError, ReportParams};
 use crate::store::{self, ListFilter, Store, StoreError};
 use crate::sync::{self, RetryPolicy, SyncClient, SyncError};
 
@@ -387,6 +388,12 @@ impl App {
                 note,
             } => self.mark_petition_step(id, method, seq, done_on, note),
             ApiRequest::Streets => self.streets().map(ApiResponse::Grids),
+            ApiRequest::Report { period, scope } => self
+                .report(&period, scope.as_deref())
+                .map(ApiResponse::Report),
+            ApiRequest::ReportRecords { query } => {
+                self.report_records(&query).map(ApiResponse::Records)
+            }
             ApiRequest::Login { .. } | ApiRequest::SyncNow | ApiRequest::GetPhoto { .. } => {
                 Err(ApiError::new(
                     ErrorCode::Internal,
@@ -823,6 +830,100 @@ impl App {
             }
             _ => None,
         }))
+    }
+}
+
+impl App {
+    /// The report over this device's records for `period` within `scope` (default: the
+    /// user's scope), which must lie within the user's scope.
+    fn report(&self, period: &str, scope: Option<&str>) -> Res<Report> {
+        let user = self.user()?;
+        let parsed: Period = period.trim().parse().map_err(|_| bad_period(period))?;
+        let scope = scope
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(&user.scope);
+        check_report_scope(scope, &user)?;
+        let params = ReportParams::new(parsed).within(scope);
+        lock(&self.store)
+            .report(&params)
+            .map_err(|e| report_error(&e, period, scope))
+    }
+
+    /// The records behind a figure, oldest first.
+    fn report_records(&self, query: &RecordQuery) -> Res<Vec<RecordRow>> {
+        let user = self.user()?;
+        check_report_scope(&query.within, &user)?;
+        let store = lock(&self.store);
+        let ids = store
+            .report_records(query)
+            .map_err(|e| report_error(&e, &query.from.to_string(), &query.within))?;
+        let mut rows = Vec::with_capacity(ids.len());
+        for id in ids {
+            match store.row(&id) {
+                Ok(r) => rows.push(row_view(r)),
+                // Facts and row are written together; a missing row is a record being wiped.
+                Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(store_error(&e)),
+            }
+        }
+        rows.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        Ok(rows)
+    }
+}
+
+/// Fails unless `scope` is a territory unit (or zone) within the user's scope.
+fn check_report_scope(scope: &str, user: &UserInfo) -> Res<()> {
+    let t = Territory::chengyang();
+    if !t.contains(scope) {
+        return Err(unknown_scope(scope));
+    }
+    let inside = if scope.starts_with('Z') {
+        // Zones cut across streets: only a district-wide user sees a whole zone.
+        t.get(&user.scope)
+            .is_some_and(|u| u.level == gridwork_schema::territory::UnitLevel::District)
+    } else {
+        is_within(scope, &user.scope)
+    };
+    if inside {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::NotPermitted,
+            format!("统计范围 {scope} 超出您的辖区"),
+            format!("The scope {scope} lies outside your territory"),
+        ))
+    }
+}
+
+fn bad_period(period: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::BadRequest,
+        format!("统计期间“{period}”无法识别，应为 年-月（如 2026-11）或 起止日期"),
+        format!("The period \"{period}\" is not valid: use a month (2026-11) or a range of days"),
+    )
+}
+
+fn unknown_scope(scope: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::BadRequest,
+        format!("统计范围“{scope}”不是本区的街道、社区、网格或片区"),
+        format!("The scope \"{scope}\" is no street, community, grid or zone of the district"),
+    )
+}
+
+fn report_error(e: &ReportError, period: &str, scope: &str) -> ApiError {
+    match e {
+        ReportError::BadPeriod(_) => bad_period(period),
+        ReportError::UnknownScope(_) => unknown_scope(scope),
+        other => {
+            tracing::warn!(error = %other, "report failed");
+            ApiError::new(
+                ErrorCode::Internal,
+                "本机统计出错",
+                "The device could not compute the report",
+            )
+        }
     }
 }
 

@@ -4,7 +4,8 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use gridwork_core::doc::Author;
 use gridwork_core::report::facts::{day_start_ms, local_date_ms};
 use gridwork_core::report::{
-    self, AgeBand, Facts, LevelBucket, Period, RecordQuery, Report, ReportError, ReportParams,
+    self, AgeBand, Facts, LevelBucket, Period, RecordQuery, Report, ReportError, ReportExport,
+    ReportParams,
 };
 use gridwork_core::store::{Store, StoreError};
 use gridwork_schema::territory::Territory;
@@ -1080,7 +1081,10 @@ fn periods_and_scopes_are_checked() {
     );
     for bad in ["2026-13", "2026-11-15..2026-11-01", "November", ""] {
         assert!(
-            matches!(bad.parse::<Period>(), Err(ReportError::BadPeriod(_))),
+            matches!(
+                bad.parse::<Period>().map_err(ReportError::from),
+                Err(ReportError::BadPeriod(_))
+            ),
             "{bad}"
         );
     }

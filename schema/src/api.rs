@@ -20,6 +20,7 @@ use crate::patrol::PatrolKind;
 use crate::people::UserRef;
 use crate::petition::StepMethod;
 use crate::record::{Draft, GeoPoint, Record};
+use crate::report::{RecordQuery, Report};
 use crate::territory::TerritoryPath;
 use crate::validate::ValidationErrors;
 use crate::wire::UserInfo;
@@ -259,6 +260,20 @@ pub enum ApiRequest {
     },
     /// Streets in the user's scope (for street reception sessions).
     Streets,
+    /// The supervisors' report over this device's records (works offline: the device holds
+    /// what its user's scope syncs).
+    Report {
+        /// `YYYY-MM`, `YYYY-MM-DD` or `YYYY-MM-DD..YYYY-MM-DD`.
+        period: String,
+        /// Territory code within the user's scope (default: the user's scope).
+        #[serde(default)]
+        scope: Option<String>,
+    },
+    /// The records behind a figure of a report.
+    ReportRecords {
+        /// The figure's query.
+        query: RecordQuery,
+    },
 }
 
 impl ApiRequest {
@@ -300,6 +315,8 @@ impl ApiRequest {
             Self::CreatePetition(_) => "create_petition",
             Self::MarkPetitionStep { .. } => "mark_petition_step",
             Self::Streets => "streets",
+            Self::Report { .. } => "report",
+            Self::ReportRecords { .. } => "report_records",
         }
     }
 }
@@ -337,6 +354,8 @@ pub enum ApiResponse {
     Draft(Option<Draft>),
     /// Reception sessions, by date.
     Receptions(Vec<ReceptionItem>),
+    /// A supervisors' report.
+    Report(Report),
 }
 
 /// Filters for lists; empty fields match everything.

@@ -16,6 +16,7 @@ pub mod people;
 pub mod petition;
 pub mod reception;
 pub mod record;
+pub mod report;
 pub mod territory;
 pub mod validate;
 pub mod wire;

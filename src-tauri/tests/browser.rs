@@ -18,19 +18,35 @@ use gridwork_schema::{Lang, Party, Petition, PetitionChannel, Record, RecordId, 
 /// (and the language switch, which names each language in itself).
 const DATA: [&str; 5] = ["张伟", "小寨子社区", "网格", "城阳", "中文"];
 
+/// Chinese that is data, not UI text, in every language: the territory's unit names (streets,
+/// communities, grids), the demo staff's names and [`DATA`]. Longest first, so a grid's name
+/// goes before its community's.
+fn data_names() -> Vec<String> {
+    let t = gridwork_schema::territory::Territory::chengyang();
+    let mut names: Vec<String> = t.units().map(|u| u.name.clone()).collect();
+    names.extend(
+        gridwork_schema::territory::demo::ACCOUNTS
+            .iter()
+            .map(|a| a.display_name.to_owned()),
+    );
+    names.extend(DATA.iter().map(|d| (*d).to_owned()));
+    names.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
+    names
+}
+
 /// Fails if the page shows Chinese outside the known data (an untranslated label).
 async fn assert_translated(ui: &Ui<'_>, screen: &str) {
     let text = ui.js("return document.body.innerText;").await;
     let mut text = text.as_str().unwrap_or_default().to_owned();
-    for d in DATA {
-        text = text.replace(d, "");
+    for d in data_names() {
+        if text.contains(&d) {
+            text = text.replace(&d, "");
+        }
     }
     let stray: String = text
         .chars()
         .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c) || ('\u{3000}'..='\u{303f}').contains(c))
         .collect();
-    // Grid and community names are generated data (`…社区第3网格`), digits aside.
-    let stray: String = stray.chars().filter(|c| !"第社区".contains(*c)).collect();
     assert!(
         stray.is_empty(),
         "[{screen}] untranslated text on an English screen: {stray:?}\n{text}"
@@ -270,41 +286,6 @@ async fn every_screen_in_headless_chromium_at_360_px_in_both_languages() {
     }
 }
 
-/// Names of people and places that stay Chinese in English screens (demo staff, streets).
-fn data_names() -> Vec<String> {
-    let mut names: Vec<String> = gridwork_schema::territory::demo::ACCOUNTS
-        .iter()
-        .map(|a| a.display_name.to_owned())
-        .collect();
-    names.extend(
-        gridwork_schema::territory::Territory::chengyang()
-            .streets()
-            .map(|s| s.name.clone()),
-    );
-    names.extend(DATA.iter().map(|d| (*d).to_owned()));
-    // Longest first, so a street's name goes before the shorter names inside it.
-    names.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
-    names
-}
-
-/// [`assert_translated`] that also allows the demo staff's and the streets' names.
-async fn assert_translated_names(ui: &Ui<'_>, screen: &str) {
-    let text = ui.js("return document.body.innerText;").await;
-    let mut text = text.as_str().unwrap_or_default().to_owned();
-    for d in data_names() {
-        text = text.replace(&d, "");
-    }
-    let stray: String = text
-        .chars()
-        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c) || ('\u{3000}'..='\u{303f}').contains(c))
-        .filter(|c| !"第社区".contains(*c))
-        .collect();
-    assert!(
-        stray.is_empty(),
-        "[{screen}] untranslated text on an English screen: {stray:?}\n{text}"
-    );
-}
-
 async fn sign_in(ui: &Ui<'_>, server: &str, user: &str, name: &str) {
     ui.wait("#login-user").await;
     ui.fill("#login-server", server).await;
@@ -378,7 +359,7 @@ async fn new_screens(lang: Lang, url: &str, server: &str, profile: PathBuf) {
     ui.click("#channel-letter").await;
     ui.shot(&format!("{l}-petition-new")).await;
     if en {
-        assert_translated_names(&ui, "petition-new").await;
+        assert_translated(&ui, "petition-new").await;
     }
     ui.fill("#petition-persons", "2").await;
     ui.wait_gone("p.field-error").await;
@@ -396,7 +377,7 @@ async fn new_screens(lang: Lang, url: &str, server: &str, profile: PathBuf) {
         .await;
     ui.shot(&format!("{l}-petition-detail")).await;
     if en {
-        assert_translated_names(&ui, "petition-detail").await;
+        assert_translated(&ui, "petition-detail").await;
     }
 
     // A case referred to mediation goes on to the mediation form, linked to it.
@@ -424,7 +405,7 @@ async fn new_screens(lang: Lang, url: &str, server: &str, profile: PathBuf) {
     ui.fill("#mediation-legal", "李娜").await;
     ui.shot(&format!("{l}-mediation-new")).await;
     if en {
-        assert_translated_names(&ui, "mediation-new").await;
+        assert_translated(&ui, "mediation-new").await;
     }
     ui.click("#mediation-submit").await;
     ui.wait("#mediation-head").await;
@@ -434,7 +415,7 @@ async fn new_screens(lang: Lang, url: &str, server: &str, profile: PathBuf) {
     ui.wait("#home-mediations .row[data-kind=mediation]").await;
     ui.shot(&format!("{l}-home-mediator")).await;
     if en {
-        assert_translated_names(&ui, "home-mediator").await;
+        assert_translated(&ui, "home-mediator").await;
     }
     ui.click("#home-mediations .row[data-kind=mediation]").await;
     ui.wait("#session-form").await;
@@ -472,7 +453,7 @@ async fn new_screens(lang: Lang, url: &str, server: &str, profile: PathBuf) {
         .await;
     ui.shot(&format!("{l}-mediation")).await;
     if en {
-        assert_translated_names(&ui, "mediation").await;
+        assert_translated(&ui, "mediation").await;
     }
     sign_out(&ui, settings).await;
 
@@ -490,7 +471,7 @@ async fn new_screens(lang: Lang, url: &str, server: &str, profile: PathBuf) {
     .await;
     ui.shot(&format!("{l}-reception-new")).await;
     if en {
-        assert_translated_names(&ui, "reception-new").await;
+        assert_translated(&ui, "reception-new").await;
     }
     ui.fill(
         "#reception-site",
@@ -520,19 +501,19 @@ async fn new_screens(lang: Lang, url: &str, server: &str, profile: PathBuf) {
     .await;
     ui.shot(&format!("{l}-reception-session")).await;
     if en {
-        assert_translated_names(&ui, "reception-session").await;
+        assert_translated(&ui, "reception-session").await;
     }
     ui.click("#back").await;
     ui.wait("#reception-upcoming .reception-row").await;
     ui.shot(&format!("{l}-reception")).await;
     if en {
-        assert_translated_names(&ui, "reception").await;
+        assert_translated(&ui, "reception").await;
     }
     ui.tab("home", t("网格通", "Gridwork")).await;
     ui.wait("#home-receptions .row[data-kind=reception]").await;
     ui.shot(&format!("{l}-home-leader")).await;
     if en {
-        assert_translated_names(&ui, "home-leader").await;
+        assert_translated(&ui, "home-leader").await;
     }
     sign_out(&ui, settings).await;
     driver.close().await;
@@ -561,6 +542,318 @@ async fn mediation_reception_and_petition_screens_in_both_languages() {
         ));
         let profile = tmp.path().join(format!("chromium-new-{}", lang.code()));
         new_screens(lang, &format!("http://{listen}/"), &server_url, profile).await;
+        serving.abort();
+        server.shutdown().await;
+    }
+}
+
+/// Saves a screenshot with `css` scrolled to the top of the screen (for the parts of a long
+/// screen below the first screenful).
+async fn shot_at(ui: &Ui<'_>, name: &str, css: &str) {
+    ui.js(&format!(
+        "document.querySelector(\"{css}\").scrollIntoView({{block: 'start'}}); window.scrollBy(0, -60); return true;"
+    ))
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let png = ui.c.screenshot().await.expect("screenshot");
+    let path = common::screenshots().join(format!("{}-{name}.png", ui.engine));
+    std::fs::write(&path, png).expect("screenshot written");
+}
+
+/// The dashboard's data set, in this month (today): street 370214001 resolves everything
+/// at the grassroots (3 of 3); the district as a whole does 3 of 4 (75 %, below the target).
+fn dashboard_data(app: &App, en: bool) {
+    use gridwork_schema::territory::Territory;
+    use gridwork_schema::{
+        Case, CaseEvent, CaseEventKind, CaseKind, Category, Hlc, Level, Patrol, PatrolKind,
+        ReceptionLevel, ReceptionSession, Role, TerritoryPath, Visit,
+    };
+    let t = Territory::chengyang();
+    let grid_of = |community: &str| {
+        let g = t.grids_of(community).next().expect("a grid");
+        t.path_of(&g.code).expect("its path")
+    };
+    let street_1 = "370214001";
+    let street_2 = t.streets().nth(1).expect("a second street").code.clone();
+    let xzz = grid_of("370214001001");
+    let other = grid_of(&t.communities_of(street_1).nth(1).expect("community").code);
+    let far = grid_of(&t.communities_of(&street_2).next().expect("community").code);
+    let mut store = app.store().lock().expect("store");
+    let now = store.now();
+    let ms = now.timestamp_millis();
+    let pick = |zh: &'static str, e: &'static str| if en { e } else { zh };
+    let event = |n: u32, role: Role, kind: CaseEventKind| CaseEvent {
+        id: uuid_like(n),
+        at: Hlc::new(ms - 60_000 + i64::from(n), 0, "seed"),
+        by: UserRef::new("u1", pick("刘网格", "Liu Wang")),
+        role,
+        kind,
+        note: String::new(),
+    };
+    let case = |n: u32, path: &TerritoryPath, title: &'static str, done: Option<Level>| {
+        let mut events = vec![event(n * 2, Role::GridWorker, CaseEventKind::Raised)];
+        if let Some(at) = done {
+            let role = match at {
+                Level::Community => Role::GridWorker,
+                Level::Street => Role::StreetOfficer,
+                Level::District => Role::Leader,
+            };
+            events.push(event(n * 2 + 1, role, CaseEventKind::Resolved { at }));
+        }
+        Record::Case(Case {
+            id: RecordId::new_v7(),
+            territory: path.clone(),
+            created_by: UserRef::new("u1", pick("刘网格", "Liu Wang")),
+            created_at: now,
+            kind: CaseKind::Dispute,
+            category: Category::Neighbourhood,
+            title: title.into(),
+            parties: vec![Party {
+                name: pick("王秀英", "Wang Xiuying").into(),
+                ..Party::default()
+            }],
+            persons_involved: 2,
+            events,
+            ..Case::default()
+        })
+    };
+    // Two cases of the month before, for the trend chart.
+    let last_month = {
+        use chrono::Datelike as _;
+        let first = now.date_naive().with_day(1).expect("first of the month");
+        let d = first - chrono::Days::new(20);
+        d.and_hms_opt(2, 0, 0).expect("10:00 CST").and_utc()
+    };
+    let earlier = |n: u32, path: &TerritoryPath, title: &'static str, at: Level| {
+        let mut r = case(n, path, title, Some(at));
+        if let Record::Case(c) = &mut r {
+            c.created_at = last_month;
+            for (i, e) in c.events.iter_mut().enumerate() {
+                e.at = Hlc::new(
+                    last_month.timestamp_millis() + i as i64 * 3_600_000,
+                    0,
+                    "seed",
+                );
+            }
+        }
+        r
+    };
+    let records = vec![
+        earlier(
+            6,
+            &xzz,
+            pick("邻里噪音", "Noisy neighbours"),
+            Level::Community,
+        ),
+        earlier(
+            7,
+            &other,
+            pick("围墙纠纷", "Garden wall dispute"),
+            Level::Street,
+        ),
+        case(
+            1,
+            &xzz,
+            pick("楼上漏水纠纷", "Leak from the flat upstairs"),
+            Some(Level::Community),
+        ),
+        case(
+            2,
+            &xzz,
+            pick("停车位纠纷", "Parking space dispute"),
+            Some(Level::Street),
+        ),
+        case(
+            3,
+            &other,
+            pick("噪音扰民", "Noise at night"),
+            Some(Level::Community),
+        ),
+        case(
+            4,
+            &far,
+            pick("宅基地纠纷", "Homestead boundary"),
+            Some(Level::District),
+        ),
+        case(5, &far, pick("物业费纠纷", "Property fee dispute"), None),
+        Record::Reception(ReceptionSession {
+            id: RecordId::new_v7(),
+            territory: TerritoryPath {
+                street: street_1.into(),
+                ..TerritoryPath::default()
+            },
+            created_by: UserRef::new("u9", "seed"),
+            created_at: now,
+            leader: UserRef::new("L1", pick("赵刚", "Zhao Gang")),
+            level: ReceptionLevel::Street,
+            site: pick("接访大厅", "Reception hall").into(),
+            date: now.date_naive(),
+            visits: [2, 1]
+                .iter()
+                .enumerate()
+                .map(|(i, &persons)| Visit {
+                    id: format!("v{i}"),
+                    persons,
+                    ..Visit::default()
+                })
+                .collect(),
+            ..ReceptionSession::default()
+        }),
+        Record::Patrol(Patrol {
+            id: RecordId::new_v7(),
+            territory: xzz.clone(),
+            created_by: UserRef::new("u1", pick("刘网格", "Liu Wang")),
+            created_at: now,
+            kind: PatrolKind::Routine,
+            worker: UserRef::new("u1", pick("刘网格", "Liu Wang")),
+            started_at: now,
+            ..Patrol::default()
+        }),
+    ];
+    let author = Author {
+        user: "seed".into(),
+        name: "seed".into(),
+        device: "seed".into(),
+    };
+    for r in records {
+        store.create(&r, &author).expect("record stored");
+    }
+}
+
+fn uuid_like(n: u32) -> String {
+    format!("00000000-0000-7000-8000-{n:012}")
+}
+
+async fn dashboard(lang: Lang, url: &str, server: &str, profile: PathBuf) {
+    let en = lang == Lang::En;
+    let l = if en { "en" } else { "zh" };
+    let t = |zh: &'static str, e: &'static str| if en { e } else { zh };
+    let driver = chromium_session(&profile, 360, 740).await;
+    let ui = Ui::new(&driver);
+    driver.client.goto(url).await.expect("UI loads");
+    ui.wait("#login-user").await;
+    if en {
+        ui.click("#lang-en").await;
+        ui.wait_text("#login-submit", "Sign in").await;
+    }
+    ui.fill("#login-server", server).await;
+    ui.type_keys("#login-user", "supervisor").await;
+    ui.type_keys("#login-password", "gridwork").await;
+    ui.click("#login-submit").await;
+    ui.wait_text("#home-who", "孙丽").await;
+
+    // The district: 3 of 4 resolved at the grassroots, below the 90 % target.
+    ui.click("#open-dashboard").await;
+    ui.wait_text("#screen-title", t("统计分析", "Dashboard"))
+        .await;
+    ui.wait_text("#grassroots-share", "75.0%").await;
+    ui.wait_attr("#grassroots", "data-pass", "fail").await;
+    ui.wait_text("#fig-found", "5").await;
+    ui.wait_text("#report-crumbs", "城阳区").await;
+    ui.wait_text("#fig-sessions", "1").await;
+    ui.wait("#chart-trend polyline").await;
+    ui.shot(&format!("{l}-dashboard")).await;
+    for part in [
+        "report-levels",
+        "report-trend",
+        "report-areas",
+        "report-open",
+        "report-petitions",
+        "report-reception",
+        "report-mediation",
+        "report-patrols",
+        "report-zero",
+    ] {
+        shot_at(&ui, &format!("{l}-dashboard-{part}"), &format!("#{part}")).await;
+    }
+    let wide = ui
+        .js("return document.documentElement.scrollWidth <= window.innerWidth;")
+        .await;
+    assert_eq!(
+        wide,
+        serde_json::json!(true),
+        "the page never scrolls sideways"
+    );
+    if en {
+        assert_translated(&ui, "dashboard").await;
+    }
+
+    // Drill down to the street: all three resolved at the grassroots, the target met.
+    ui.click("#table-areas .drill[data-code='370214001']").await;
+    ui.wait_text("#report-crumbs", "城阳街道").await;
+    ui.wait_text("#grassroots-share", "100.0%").await;
+    ui.wait_attr("#grassroots", "data-pass", "pass").await;
+    ui.wait_text("#table-areas", "小寨子社区").await;
+    ui.shot(&format!("{l}-dashboard-street")).await;
+    if en {
+        assert_translated(&ui, "dashboard-street").await;
+    }
+
+    // The records behind a figure: the street's three cases found, each opens.
+    ui.click("#fig-found").await;
+    ui.wait_text("#screen-title", t("统计明细", "Records behind a figure"))
+        .await;
+    ui.wait_text("#figure-count", "3").await;
+    let rows = ui
+        .js("return document.querySelectorAll('#report-records .row').length;")
+        .await;
+    assert_eq!(rows, serde_json::json!(3));
+    ui.wait_text(
+        "#report-records",
+        t("楼上漏水纠纷", "Leak from the flat upstairs"),
+    )
+    .await;
+    ui.shot(&format!("{l}-dashboard-records")).await;
+    if en {
+        assert_translated(&ui, "dashboard-records").await;
+    }
+    ui.click("#report-records .row[data-kind=case]").await;
+    ui.wait("#case-timeline").await;
+    ui.click("#back").await;
+    ui.wait("#report-records").await;
+    // Back up to the district through the breadcrumbs.
+    ui.click("#back").await;
+    ui.click("#report-crumbs .crumb[data-depth='0']").await;
+    ui.wait_text("#grassroots-share", "75.0%").await;
+    driver.close().await;
+
+    // A desktop window: the same screen, wider.
+    if !en {
+        let desk = chromium_session(&profile.with_extension("desk"), 1024, 900).await;
+        let dui = Ui::new(&desk);
+        desk.client.goto(url).await.expect("UI loads");
+        dui.click("#open-dashboard").await;
+        dui.wait_text("#grassroots-share", "75.0%").await;
+        dui.wait("#chart-trend polyline").await;
+        dui.shot(&format!("{l}-dashboard-desktop")).await;
+        desk.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_supervisors_dashboard_drills_down_and_lists_the_records_behind_a_figure() {
+    let dist = check_dist();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    for lang in [Lang::ZhCn, Lang::En] {
+        let server = seeded_server(&tmp.path().join(format!("server-{}", lang.code()))).await;
+        let server_url = server.url();
+        let config = AppConfig {
+            default_server: server_url.clone(),
+            ..AppConfig::default()
+        };
+        let dir = tmp.path().join(format!("device-{}", lang.code()));
+        let app = Arc::new(App::open(&dir, config).expect("device store"));
+        dashboard_data(&app, lang == Lang::En);
+        // No background sync: the dashboard reads the device's own store, and works offline.
+        let listen = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let serving = tokio::spawn(gridwork_app_lib::serve_ui::serve(
+            app,
+            dist.clone(),
+            listen,
+            |_| {},
+        ));
+        let profile = tmp.path().join(format!("chromium-dash-{}", lang.code()));
+        dashboard(lang, &format!("http://{listen}/"), &server_url, profile).await;
         serving.abort();
         server.shutdown().await;
     }

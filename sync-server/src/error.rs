@@ -242,6 +242,12 @@ impl From<gridwork_core::report::ReportError> for ApiError {
     }
 }
 
+impl From<gridwork_core::report::ParamError> for ApiError {
+    fn from(e: gridwork_core::report::ParamError) -> Self {
+        gridwork_core::report::ReportError::from(e).into()
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();

@@ -340,7 +340,7 @@ async fn report(
     xlsx: Option<&Path>,
     json: bool,
 ) -> Result<()> {
-    use gridwork_core::report::{Cell, ReportParams};
+    use gridwork_core::report::{Cell, ReportExport as _, ReportParams};
     let period = period.parse()?;
     let mut params = ReportParams::new(period);
     if let Some(s) = scope {
@@ -363,16 +363,7 @@ async fn report(
         for sheet in report.sheets(lang).iter().take(2) {
             println!("== {} ==", sheet.name(lang));
             for row in &sheet.rows {
-                let cells: Vec<String> = row
-                    .iter()
-                    .map(|c| match c {
-                        Cell::Int(n) => n.to_string(),
-                        Cell::Pct(Some(p)) => format!("{:.1}%", p * 100.0),
-                        Cell::Pct(None) => "—".into(),
-                        Cell::Date(d) => d.to_string(),
-                        Cell::Text(t) => t.clone(),
-                    })
-                    .collect();
+                let cells: Vec<String> = row.iter().map(Cell::to_text).collect();
                 println!("{}", cells.join("\t"));
             }
             println!();

@@ -6,7 +6,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use gridwork_core::report::{Period, RecordQuery, ReportParams};
+use gridwork_core::report::{Period, RecordQuery, ReportExport as _, ReportParams};
 use gridwork_schema::territory::Territory;
 use gridwork_schema::wire::ErrorBody;
 use gridwork_schema::{Label, Lang};

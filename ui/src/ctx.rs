@@ -44,6 +44,10 @@ pub enum Screen {
     PetitionNew,
     /// A petition with its 1-2-3-4 steps.
     Petition(RecordId),
+    /// The supervisors' dashboard, drilled down below the user's scope through these units.
+    Report(Vec<crate::report::Crumb>),
+    /// The records behind a dashboard figure.
+    ReportRecords(crate::report::Figure),
 }
 
 impl Screen {
@@ -67,6 +71,8 @@ impl Screen {
             Self::Reception(_) => ("接访记录", "Reception session"),
             Self::PetitionNew => ("登记信访", "New petition"),
             Self::Petition(_) => ("信访详情", "Petition"),
+            Self::Report(_) => ("统计分析", "Dashboard"),
+            Self::ReportRecords(_) => ("统计明细", "Records behind a figure"),
         };
         match lang {
             Lang::ZhCn => zh,
@@ -86,6 +92,7 @@ impl Screen {
                 "home"
             }
             Self::Mediation(_) | Self::Reception(_) | Self::Petition(_) => "search",
+            Self::Report(_) | Self::ReportRecords(_) => "home",
         }
     }
 }

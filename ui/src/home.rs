@@ -115,6 +115,12 @@ pub fn Home() -> impl IntoView {
                         {ctx.tr("公开接访", "Public reception")}
                     </button>
                 </Show>
+                <Show when=move || crate::report::sees_reports(ctx.role())>
+                    <button id="open-dashboard" class="big" on:click=move |_| ctx.go(Screen::Report(Vec::new()))>
+                        <span class="big-icon" aria-hidden="true">"▤"</span>
+                        {ctx.tr("统计分析", "Dashboard")}
+                    </button>
+                </Show>
                 <button id="open-search" class="big" on:click=move |_| ctx.go_tab(Screen::Search)>
                     <span class="big-icon" aria-hidden="true">"☰"</span>
                     {ctx.tr("查询记录", "Find records")}

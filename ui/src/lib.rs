@@ -13,6 +13,7 @@ mod mediation;
 mod patrol;
 mod petition;
 mod reception;
+mod report;
 mod settings;
 mod transport;
 mod widgets;
@@ -112,6 +113,8 @@ fn Shell() -> impl IntoView {
                 Screen::Reception(id) => view! { <reception::ReceptionView id=id /> }.into_any(),
                 Screen::PetitionNew => view! { <petition::PetitionNew /> }.into_any(),
                 Screen::Petition(id) => view! { <petition::PetitionView id=id /> }.into_any(),
+                Screen::Report(trail) => view! { <report::Dashboard trail=trail /> }.into_any(),
+                Screen::ReportRecords(figure) => view! { <report::FigureRecords figure=figure /> }.into_any(),
             }}
         </main>
         <nav class="tabs">

@@ -13,7 +13,7 @@ use super::facts::{
     CaseFacts, CaseStep, Detail, Facts, MediationFacts, PatrolFacts, PetitionFacts, ReceptionFacts,
     day_end_ms, day_start_ms, days_between, local_date_ms,
 };
-use super::model::*;
+use gridwork_schema::report::*;
 
 /// What a case's facts say about one window.
 #[derive(Debug, Clone, Copy)]

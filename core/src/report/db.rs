@@ -11,10 +11,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use super::facts::{Detail, Facts};
-use super::model::{RecordQuery, Report};
 use super::{ReportError, ReportParams, compute, matches};
 use crate::store::Store;
 use crate::summary;
+use gridwork_schema::report::{RecordQuery, Report};
 
 /// Version of the facts encoding; a store whose facts were written by another version has
 /// them rebuilt from its records on the next report.

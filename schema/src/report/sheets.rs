@@ -1,9 +1,9 @@
 //! The report as tables: one per figure group, with headers in either language. The XLSX
 //! and CSV writers (and any generic table view) render these.
 
+use crate::territory::UnitLevel;
+use crate::{Label, Lang, StepMethod};
 use chrono::NaiveDate;
-use gridwork_schema::territory::UnitLevel;
-use gridwork_schema::{Label, Lang, StepMethod};
 use serde::Serialize;
 
 use super::model::{Count, Group, LevelBucket, Report};
@@ -614,6 +614,19 @@ impl Report {
                 .collect(),
         ));
         out
+    }
+}
+
+impl Cell {
+    /// The cell as plain text: a share as a percentage with one decimal, no share as "—".
+    pub fn to_text(&self) -> String {
+        match self {
+            Self::Int(n) => n.to_string(),
+            Self::Pct(Some(p)) => format!("{:.1}%", p * 100.0),
+            Self::Pct(None) => "—".into(),
+            Self::Date(d) => d.to_string(),
+            Self::Text(t) => t.clone(),
+        }
     }
 }
 

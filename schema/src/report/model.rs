@@ -2,12 +2,12 @@
 //!
 //! Pure data (serde, chrono, schema types): no IO.
 
-use chrono::NaiveDate;
-use gridwork_schema::territory::UnitLevel;
-use gridwork_schema::{
+use crate::territory::UnitLevel;
+use crate::{
     CaseStatus, Category, Channel, Label, Level, MediationOutcome, PatrolKind, PersonsBand,
     PetitionChannel, ReceptionLevel, RecordKind, StepMethod,
 };
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 /// The district's target share of cases resolved at the grassroots (community + street), in
@@ -62,7 +62,7 @@ impl AgeBand {
 }
 
 report_enum! {
-    /// What a figure counts; see [`super::compute`] for the exact definitions.
+    /// What a figure counts; see `gridwork_core::report::compute` for the exact definitions.
     pub enum Measure {
         /// Cases found in the period.
         Found => "新发现", "found",
@@ -131,7 +131,7 @@ report_enum! {
     }
 }
 
-/// The filter behind a figure: the records it counts. [`super::matches`] applies it to
+/// The filter behind a figure: the records it counts. `gridwork_core::report::matches` applies it to
 /// facts with exactly the report's definitions, so a list behind a figure has as many
 /// records as the figure says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -722,7 +722,8 @@ pub struct Report {
 }
 
 /// `n / d` rounded to four decimals (0.01 %, so JSON carries it exactly), or `None` when
-/// `d` is 0.
-pub(crate) fn share(n: u64, d: u64) -> Option<f64> {
+/// `d` is 0. Every share in a [`Report`] is computed this way, so a screen that derives a
+/// share of its own (from one report's counts or across several) rounds the same.
+pub fn share(n: u64, d: u64) -> Option<f64> {
     (d > 0).then(|| (n as f64 / d as f64 * 10_000.0).round() / 10_000.0)
 }
