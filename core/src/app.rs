@@ -454,7 +454,7 @@ impl App {
     }
 
     fn list(&self, f: &RecordFilter) -> Res<Vec<RecordRow>> {
-        let filter = ListFilter {
+        let mut filter = ListFilter {
             kind: f.kind.clone().filter(|s| !s.is_empty()),
             status: f.status.clone().filter(|s| !s.is_empty()),
             grid: f.grid.clone().filter(|s| !s.is_empty()),
@@ -467,14 +467,22 @@ impl App {
             offset: None,
         };
         let any_kind = filter.kind.is_none();
-        let rows = lock(&self.store)
-            .list(&filter)
-            .map_err(|e| store_error(&e))?;
+        // `scheduled` is derived from `held` as rows are read (see `summary::status_on`).
+        let wanted = filter.status.clone();
+        if wanted.as_deref() == Some("scheduled") {
+            filter.status = Some("held".into());
+        }
+        let (rows, today) = {
+            let store = lock(&self.store);
+            let rows = store.list(&filter).map_err(|e| store_error(&e))?;
+            (rows, store.today())
+        };
         // Drafts are unfinished forms: listed only when asked for by kind.
         Ok(rows
             .into_iter()
             .filter(|r| !(any_kind && r.summary.kind == "draft"))
-            .map(row_view)
+            .map(|r| row_view(r, today))
+            .filter(|r| wanted.as_ref().is_none_or(|w| *w == r.status))
             .collect())
     }
 
@@ -536,7 +544,7 @@ impl App {
         let row = store.row(&key).map_err(|e| store_error(&e))?;
         let record = store.get(&key).ok();
         Ok(RecordView {
-            row: row_view(row),
+            row: row_view(row, store.today()),
             record,
         })
     }
@@ -826,12 +834,17 @@ impl App {
     }
 }
 
-fn row_view(r: store::RecordRow) -> RecordRow {
+fn row_view(r: store::RecordRow, today: chrono::NaiveDate) -> RecordRow {
     RecordRow {
+        status: crate::summary::status_on(
+            &r.summary.kind,
+            &r.summary.title,
+            &r.summary.status,
+            today,
+        ),
         id: r.summary.id,
         kind: r.summary.kind,
         title: r.summary.title,
-        status: r.summary.status,
         level: r.summary.level,
         territory: r.summary.territory,
         created_at: r.summary.created_at,

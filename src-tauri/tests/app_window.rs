@@ -78,7 +78,7 @@ static WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Starts the app in a 360×740 window on the device folder `dir`, with fresh WebKit caches
 /// (so no earlier build's UI files are served from a cache).
-async fn app_window(dir: &Path, server: &str) -> Driver {
+async fn app_window(dir: &Path, server: &str, language: &str) -> Driver {
     let app_bin = Path::new(env!("CARGO_BIN_EXE_gridwork-app"));
     let xdg = dir.join("xdg");
     let data = dir.join("app");
@@ -86,6 +86,8 @@ async fn app_window(dir: &Path, server: &str) -> Driver {
         ("GRIDWORK_DATA", data.as_path()),
         ("XDG_DATA_HOME", &xdg.join("data")),
         ("XDG_CACHE_HOME", &xdg.join("cache")),
+        // The system's language, as on the user's device (WebKit formats dates by it).
+        ("LANGUAGE", Path::new(language)),
     ];
     let driver = tauri_session(app_bin, &env, server).await;
     let _ = driver.client.set_window_size(360, 740).await;
@@ -102,7 +104,7 @@ async fn grid_worker_offline_patrol_case_escalation_and_conflict_in_the_app_wind
     let addr = server.local_addr();
     let url = server.url();
 
-    let driver = app_window(tmp.path(), &url).await;
+    let driver = app_window(tmp.path(), &url, "zh_CN").await;
     let ui = Ui::new(&driver);
 
     // First run: the server address is offered; sign in.
@@ -278,6 +280,10 @@ async fn grid_worker_offline_patrol_case_escalation_and_conflict_in_the_app_wind
 
 /// Screenshots the screen as `tauri-{zh,en}-<screen>`; fails on stray Chinese in English.
 async fn look(ui: &Ui<'_>, en: bool, screen: &str) {
+    // Not mid-sync: the sync bar's progress would stand in for its usual state.
+    if ui.exists("#sync-now").await {
+        ui.wait("#sync-now:not([disabled])").await;
+    }
     ui.shot(&format!("{}-{screen}", if en { "en" } else { "zh" }))
         .await;
     if en {
@@ -524,7 +530,14 @@ async fn leader_screens(ui: &Ui<'_>, en: bool, server: &str) {
     ui.fill("#visit-persons", "3").await;
     ui.fill(
         "#visit-summary",
-        t("拆迁补偿", "Compensation for demolition"),
+        t("楼上夜间装修", "Renovation upstairs at night"),
+    )
+    .await;
+    // The visit concerns the grid worker's case: linked through the picker.
+    ui.wait("#visit-case option[value]:not([value=''])").await;
+    ui.js(
+        "const s = document.getElementById('visit-case'); s.value = s.options[1].value;
+           s.dispatchEvent(new Event('change', { bubbles: true })); return true;",
     )
     .await;
     ui.click("#visit-add").await;
@@ -533,7 +546,13 @@ async fn leader_screens(ui: &Ui<'_>, en: bool, server: &str) {
         t("1起，3人次", "1 case(s), 3 person-visit(s)"),
     )
     .await;
+    ui.wait("#reception-visits .visit-case").await;
     check("reception-session").await;
+    ui.click("#reception-visits .visit-case").await;
+    ui.wait_text("#case-title", t("邻里噪音纠纷", "Noise between neighbours"))
+        .await;
+    ui.click("#back").await;
+    ui.wait("#visit-form").await;
     ui.click("#back").await;
     ui.wait("#reception-upcoming .reception-row").await;
     check("reception").await;
@@ -566,7 +585,7 @@ async fn every_screen_of_every_role_in_the_app_window_in_both_languages() {
             let device = App::open(&dir.join("app"), AppConfig::default()).expect("device");
             overdue_petition(&device, en);
         }
-        let driver = app_window(&dir, &url).await;
+        let driver = app_window(&dir, &url, if en { "en_US" } else { "zh_CN" }).await;
         let ui = Ui::new(&driver);
         grid_worker_screens(&ui, en, &url).await;
         mediator_screens(&ui, en, &url).await;

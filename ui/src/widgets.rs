@@ -241,6 +241,7 @@ pub fn status_label(kind: &str, status: &str, lang: Lang) -> String {
         "open" => ("办理中", "open"),
         "done" => ("已办结", "done"),
         "draft" => ("草稿", "draft"),
+        "scheduled" => ("待接访", "scheduled"),
         _ => return status.to_owned(),
     };
     match lang {
