@@ -78,7 +78,7 @@ static WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Starts the app in a 360×740 window on the device folder `dir`, with fresh WebKit caches
 /// (so no earlier build's UI files are served from a cache).
-async fn app_window(dir: &Path, server: &str, language: &str) -> Driver {
+async fn app_window(dir: &Path, server: &str) -> Driver {
     let app_bin = Path::new(env!("CARGO_BIN_EXE_gridwork-app"));
     let xdg = dir.join("xdg");
     let data = dir.join("app");
@@ -86,8 +86,6 @@ async fn app_window(dir: &Path, server: &str, language: &str) -> Driver {
         ("GRIDWORK_DATA", data.as_path()),
         ("XDG_DATA_HOME", &xdg.join("data")),
         ("XDG_CACHE_HOME", &xdg.join("cache")),
-        // The system's language, as on the user's device (WebKit formats dates by it).
-        ("LANGUAGE", Path::new(language)),
     ];
     let driver = tauri_session(app_bin, &env, server).await;
     let _ = driver.client.set_window_size(360, 740).await;
@@ -104,7 +102,7 @@ async fn grid_worker_offline_patrol_case_escalation_and_conflict_in_the_app_wind
     let addr = server.local_addr();
     let url = server.url();
 
-    let driver = app_window(tmp.path(), &url, "zh_CN").await;
+    let driver = app_window(tmp.path(), &url).await;
     let ui = Ui::new(&driver);
 
     // First run: the server address is offered; sign in.
@@ -335,6 +333,8 @@ async fn grid_worker_screens(ui: &Ui<'_>, en: bool, server: &str) {
     )
     .await;
     ui.click("#channel-letter").await;
+    // The date spelled out, as WebKit's date input reads MM/DD/YYYY in every language.
+    ui.wait_text(".date-hint", t("星期", " 20")).await;
     check("petition-new").await;
     ui.fill("#petition-persons", "2").await;
     ui.wait_gone("p.field-error").await;
@@ -585,7 +585,7 @@ async fn every_screen_of_every_role_in_the_app_window_in_both_languages() {
             let device = App::open(&dir.join("app"), AppConfig::default()).expect("device");
             overdue_petition(&device, en);
         }
-        let driver = app_window(&dir, &url, if en { "en_US" } else { "zh_CN" }).await;
+        let driver = app_window(&dir, &url).await;
         let ui = Ui::new(&driver);
         grid_worker_screens(&ui, en, &url).await;
         mediator_screens(&ui, en, &url).await;

@@ -219,6 +219,7 @@ pub fn ReceptionNew() -> impl IntoView {
                 <label for="reception-date">{ctx.tr("日期", "Date")}</label>
                 <input id="reception-date" type="date" prop:value=move || d.form.with(|f| f.date.to_string())
                     on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse() { d.edit("date", move |f| f.date = v); } } />
+                {widgets::date_hint(move || d.form.with(|f| f.date))}
                 {widgets::field_errors(errors, "date")}
                 <label class="check">
                     <input type="checkbox" id="reception-named" prop:checked=move || d.form.with(|f| f.named_by_public)
