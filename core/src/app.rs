@@ -461,7 +461,7 @@ impl App {
     }
 
     fn list(&self, f: &RecordFilter) -> Res<Vec<RecordRow>> {
-        let filter = ListFilter {
+        let mut filter = ListFilter {
             kind: f.kind.clone().filter(|s| !s.is_empty()),
             status: f.status.clone().filter(|s| !s.is_empty()),
             grid: f.grid.clone().filter(|s| !s.is_empty()),
@@ -474,14 +474,22 @@ impl App {
             offset: None,
         };
         let any_kind = filter.kind.is_none();
-        let rows = lock(&self.store)
-            .list(&filter)
-            .map_err(|e| store_error(&e))?;
+        // `scheduled` is derived from `held` as rows are read (see `summary::status_on`).
+        let wanted = filter.status.clone();
+        if wanted.as_deref() == Some("scheduled") {
+            filter.status = Some("held".into());
+        }
+        let (rows, today) = {
+            let store = lock(&self.store);
+            let rows = store.list(&filter).map_err(|e| store_error(&e))?;
+            (rows, store.today())
+        };
         // Drafts are unfinished forms: listed only when asked for by kind.
         Ok(rows
             .into_iter()
             .filter(|r| !(any_kind && r.summary.kind == "draft"))
-            .map(row_view)
+            .map(|r| row_view(r, today))
+            .filter(|r| wanted.as_ref().is_none_or(|w| *w == r.status))
             .collect())
     }
 
@@ -543,7 +551,7 @@ impl App {
         let row = store.row(&key).map_err(|e| store_error(&e))?;
         let record = store.get(&key).ok();
         Ok(RecordView {
-            row: row_view(row),
+            row: row_view(row, store.today()),
             record,
         })
     }
@@ -855,13 +863,14 @@ impl App {
         let user = self.user()?;
         check_report_scope(&query.within, &user)?;
         let store = lock(&self.store);
+        let today = store.today();
         let ids = store
             .report_records(query)
             .map_err(|e| report_error(&e, &query.from.to_string(), &query.within))?;
         let mut rows = Vec::with_capacity(ids.len());
         for id in ids {
             match store.row(&id) {
-                Ok(r) => rows.push(row_view(r)),
+                Ok(r) => rows.push(row_view(r, today)),
                 // Facts and row are written together; a missing row is a record being wiped.
                 Err(StoreError::NotFound(_)) => {}
                 Err(e) => return Err(store_error(&e)),
@@ -927,12 +936,17 @@ fn report_error(e: &ReportError, period: &str, scope: &str) -> ApiError {
     }
 }
 
-fn row_view(r: store::RecordRow) -> RecordRow {
+fn row_view(r: store::RecordRow, today: chrono::NaiveDate) -> RecordRow {
     RecordRow {
+        status: crate::summary::status_on(
+            &r.summary.kind,
+            &r.summary.title,
+            &r.summary.status,
+            today,
+        ),
         id: r.summary.id,
         kind: r.summary.kind,
         title: r.summary.title,
-        status: r.summary.status,
         level: r.summary.level,
         territory: r.summary.territory,
         created_at: r.summary.created_at,

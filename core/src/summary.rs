@@ -3,12 +3,28 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use gridwork_schema::{
     CaseEvent, CaseState, Label, Level, Record, RecordKind, TerritoryPath, territory::DISTRICT_CODE,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+/// A row's status as of `today`. A reception session dated after today reads `scheduled`
+/// rather than `held`: derived when read, because a status stored when the session was
+/// written would go stale as the days pass. (The session's date leads its title.)
+pub fn status_on(kind: &str, title: &str, status: &str, today: NaiveDate) -> String {
+    let future = kind == "reception"
+        && title
+            .get(..10)
+            .and_then(|d| d.parse::<NaiveDate>().ok())
+            .is_some_and(|d| d > today);
+    if future && status == "held" {
+        "scheduled".to_owned()
+    } else {
+        status.to_owned()
+    }
+}
 
 /// A record's materialized row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

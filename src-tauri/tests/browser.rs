@@ -9,86 +9,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use common::{Ui, check_dist, chromium_session, free_port, seeded_server};
+use common::{
+    Ui, assert_translated, check_dist, chromium_session, free_port, overdue_petition,
+    seeded_server, select, sign_in, sign_out,
+};
 use gridwork_core::app::{App, AppConfig};
 use gridwork_core::doc::Author;
-use gridwork_schema::{Lang, Party, Petition, PetitionChannel, Record, RecordId, UserRef};
-
-/// Data shown on screen that is Chinese in every language (names of people and places).
-/// (and the language switch, which names each language in itself).
-const DATA: [&str; 5] = ["张伟", "小寨子社区", "网格", "城阳", "中文"];
-
-/// Chinese that is data, not UI text, in every language: the territory's unit names (streets,
-/// communities, grids), the demo staff's names and [`DATA`]. Longest first, so a grid's name
-/// goes before its community's.
-fn data_names() -> Vec<String> {
-    let t = gridwork_schema::territory::Territory::chengyang();
-    let mut names: Vec<String> = t.units().map(|u| u.name.clone()).collect();
-    names.extend(
-        gridwork_schema::territory::demo::ACCOUNTS
-            .iter()
-            .map(|a| a.display_name.to_owned()),
-    );
-    names.extend(DATA.iter().map(|d| (*d).to_owned()));
-    names.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
-    names
-}
-
-/// Fails if the page shows Chinese outside the known data (an untranslated label).
-async fn assert_translated(ui: &Ui<'_>, screen: &str) {
-    let text = ui.js("return document.body.innerText;").await;
-    let mut text = text.as_str().unwrap_or_default().to_owned();
-    for d in data_names() {
-        if text.contains(&d) {
-            text = text.replace(&d, "");
-        }
-    }
-    let stray: String = text
-        .chars()
-        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c) || ('\u{3000}'..='\u{303f}').contains(c))
-        .collect();
-    assert!(
-        stray.is_empty(),
-        "[{screen}] untranslated text on an English screen: {stray:?}\n{text}"
-    );
-}
-
-/// A first petition received 20 days ago with no step done: overdue.
-fn overdue_petition(app: &App, en: bool) {
-    let mut store = app.store().lock().expect("store");
-    let received = store.now().date_naive() - chrono::Days::new(20);
-    let by = UserRef::new("seed", "seed");
-    let petition = Petition {
-        id: RecordId::new_v7(),
-        territory: gridwork_schema::api::path_of_code("370214001001001"),
-        created_by: by.clone(),
-        created_at: store.now(),
-        channel: PetitionChannel::Visit,
-        received_on: received,
-        first: true,
-        petitioners: vec![Party {
-            name: if en { "Li Ming" } else { "李明" }.into(),
-            ..Party::default()
-        }],
-        persons: 1,
-        subject: if en {
-            "Unpaid wages at a building site"
-        } else {
-            "工地拖欠工资"
-        }
-        .into(),
-        steps: Petition::standard_steps(received),
-        ..Petition::default()
-    };
-    let author = Author {
-        user: by.id,
-        name: by.name,
-        device: "seed".into(),
-    };
-    store
-        .create(&Record::Petition(petition), &author)
-        .expect("petition stored");
-}
+use gridwork_schema::{Lang, Party, Record, RecordId, UserRef};
 
 async fn smoke(lang: Lang, url: &str, server: &str, profile: PathBuf) {
     let en = lang == Lang::En;
@@ -284,45 +211,6 @@ async fn every_screen_in_headless_chromium_at_360_px_in_both_languages() {
         serving.abort();
         server.shutdown().await;
     }
-}
-
-async fn sign_in(ui: &Ui<'_>, server: &str, user: &str, name: &str) {
-    ui.wait("#login-user").await;
-    ui.fill("#login-server", server).await;
-    ui.type_keys("#login-user", user).await;
-    ui.type_keys("#login-password", "gridwork").await;
-    ui.click("#login-submit").await;
-    ui.wait_text("#home-who", name).await;
-    ui.wait_attr("#sync-state", "data-state", "online").await;
-    // Pull what others pushed, and let the screens reload.
-    ui.sync_now().await;
-}
-
-async fn sign_out(ui: &Ui<'_>, settings: &str) {
-    ui.sync_now().await;
-    ui.tab("settings", settings).await;
-    ui.click("#sign-out").await;
-    ui.wait_text(
-        "#sign-out",
-        if settings == "Settings" {
-            "Confirm"
-        } else {
-            "确认"
-        },
-    )
-    .await;
-    ui.click("#sign-out").await;
-    ui.wait("#login-user").await;
-}
-
-/// Selects an option of a `<select>` by value, as picking it would.
-async fn select(ui: &Ui<'_>, css: &str, value: &str) {
-    ui.wait(css).await;
-    ui.js(&format!(
-        "const s = document.querySelector({css:?}); s.value = {value:?};
-         s.dispatchEvent(new Event('change', {{ bubbles: true }})); return true;"
-    ))
-    .await;
 }
 
 async fn new_screens(lang: Lang, url: &str, server: &str, profile: PathBuf) {

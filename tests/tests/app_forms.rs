@@ -6,7 +6,7 @@ use chrono::{Days, Utc};
 use gridwork_core::app::{App, AppConfig};
 use gridwork_schema::api::{
     ApiError, ApiRequest, ApiResponse, DashboardView, ErrorCode, NewCase, NewMediation,
-    NewPetition, NewReception,
+    NewPetition, NewReception, RecordFilter,
 };
 use gridwork_schema::territory::{Territory, demo};
 use gridwork_schema::{
@@ -349,12 +349,35 @@ async fn mediation_reception_and_petition_commands() {
     };
     assert_eq!(list.len(), 2);
     assert_eq!(list[0].row.id, ahead.to_string(), "latest date first");
+    assert_eq!(
+        list[0].row.status, "scheduled",
+        "a session after today is not held yet"
+    );
+    assert_eq!(list[1].row.status, "held");
     let s = &list[1];
     assert_eq!((s.cases, s.person_visits), (1, 3));
     assert!(s.named_by_public);
     assert_eq!(s.leader.name, "赵刚");
     let home = dashboard(&leader).await;
     assert!(has(&home.my_receptions, ahead) && has(&home.my_receptions, held));
+    let scheduled = ok(
+        &leader,
+        ApiRequest::ListRecords {
+            filter: RecordFilter {
+                kind: Some("reception".into()),
+                status: Some("scheduled".into()),
+                ..RecordFilter::default()
+            },
+        },
+    )
+    .await;
+    let ApiResponse::Records(scheduled) = scheduled else {
+        panic!("records")
+    };
+    assert!(
+        has(&scheduled, ahead) && !has(&scheduled, held),
+        "{scheduled:?}"
+    );
 
     // Leader takes the case under contract: it shows among my cases.
     ok(&leader, ApiRequest::SyncNow).await;

@@ -10,7 +10,7 @@ use crate::widgets::label as lbl;
 use crate::widgets::{field_label, kind_label, load, local_time, row_list, status_label};
 
 const KINDS: [&str; 5] = ["case", "patrol", "mediation", "reception", "petition"];
-const STATUSES: [&str; 8] = [
+const STATUSES: [&str; 9] = [
     "open",
     "in_mediation",
     "resolved",
@@ -19,6 +19,7 @@ const STATUSES: [&str; 8] = [
     "finished",
     "done",
     "held",
+    "scheduled",
 ];
 
 /// Search with filters: text, kind, status, grid, dates.
@@ -60,7 +61,7 @@ pub fn Search() -> impl IntoView {
                     <select id="filter-status" aria-label=move || ctx.t("状态", "Status") on:change=set(|f, v| f.status = v)>
                         <option value="">{ctx.tr("全部状态", "All statuses")}</option>
                         {STATUSES.iter().map(|s| {
-                            let kind = if ["ongoing", "finished", "done", "held"].contains(s) { "" } else { "case" };
+                            let kind = if ["ongoing", "finished", "done", "held", "scheduled"].contains(s) { "" } else { "case" };
                             option(s, Box::new(move || status_label(kind, s, ctx.lang.get())))
                         }).collect_view()}
                     </select>

@@ -89,6 +89,7 @@ pub fn PetitionNew() -> impl IntoView {
                 <label for="petition-received">{ctx.tr("收到日期", "Received on")}</label>
                 <input id="petition-received" type="date" prop:value=move || d.form.with(|f| f.received_on.to_string())
                     on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse() { d.edit("received_on", move |f| f.received_on = v); } } />
+                {widgets::date_hint(move || d.form.with(|f| f.received_on))}
                 {widgets::field_errors(errors, "received_on")}
                 <label class="check">
                     <input type="checkbox" id="petition-first" prop:checked=move || d.form.with(|f| f.first)

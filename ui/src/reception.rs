@@ -2,7 +2,7 @@
 //! visits it received (点名接访 when the public picked the leader by name plate).
 
 use gridwork_schema::api::{
-    ApiRequest, ApiResponse, FieldError, GridView, NewReception, ReceptionItem,
+    ApiRequest, ApiResponse, FieldError, GridView, NewReception, ReceptionItem, RecordFilter,
 };
 use gridwork_schema::{Lang, ReceptionLevel, ReceptionSession, Record, RecordId, Role, Visit};
 use leptos::prelude::*;
@@ -219,6 +219,7 @@ pub fn ReceptionNew() -> impl IntoView {
                 <label for="reception-date">{ctx.tr("日期", "Date")}</label>
                 <input id="reception-date" type="date" prop:value=move || d.form.with(|f| f.date.to_string())
                     on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse() { d.edit("date", move |f| f.date = v); } } />
+                {widgets::date_hint(move || d.form.with(|f| f.date))}
                 {widgets::field_errors(errors, "date")}
                 <label class="check">
                     <input type="checkbox" id="reception-named" prop:checked=move || d.form.with(|f| f.named_by_public)
@@ -283,6 +284,9 @@ fn reception_body(s: ReceptionSession) -> impl IntoView {
                             <li class="visit">
                                 <b>{move || if ctx.lang.get() == Lang::En { format!("{} person(s)", v.persons) } else { format!("{}人", v.persons) }}</b>
                                 {(!v.summary.is_empty()).then(|| format!(" · {}", v.summary))}
+                                {v.case.map(|c| view! {
+                                    <button class="link visit-case" on:click=move |_| ctx.go(Screen::Case(c))>{ctx.tr("关联事项 ›", "Linked case ›")}</button>
+                                })}
                             </li>
                         }).collect_view()}
                     </ul>
@@ -300,11 +304,26 @@ fn visit_form(s: ReceptionSession) -> impl IntoView {
     let n = s.visits.len();
     let persons = RwSignal::new("1".to_owned());
     let summary = RwSignal::new(String::new());
+    // The case the visit concerns, if any: picked from the cases on this device.
+    let case = RwSignal::new(String::new());
+    let cases = load(
+        || ApiRequest::ListRecords {
+            filter: RecordFilter {
+                kind: Some("case".into()),
+                limit: Some(50),
+                ..RecordFilter::default()
+            },
+        },
+        |r| match r {
+            ApiResponse::Records(rows) => Some(rows),
+            _ => None,
+        },
+    );
     let visit = move || Visit {
         id: "new".into(),
         persons: persons.get().trim().parse().unwrap_or(0),
         summary: summary.get(),
-        case: None,
+        case: case.get().parse().ok(),
     };
     let errors = Signal::derive(move || {
         let mut probe = s.clone();
@@ -333,11 +352,12 @@ fn visit_form(s: ReceptionSession) -> impl IntoView {
                 id,
                 persons: v.persons,
                 summary: v.summary,
-                case: None,
+                case: v.case,
             },
             move |_| {
                 persons.set("1".into());
                 summary.set(String::new());
+                case.set(String::new());
                 ctx.info("已记录", "Recorded");
                 ctx.changed();
             },
@@ -353,6 +373,13 @@ fn visit_form(s: ReceptionSession) -> impl IntoView {
             <label for="visit-summary">{ctx.tr("反映事项", "What they raised")}</label>
             <textarea id="visit-summary" rows="3" prop:value=move || summary.get() on:input=move |ev| summary.set(event_target_value(&ev))></textarea>
             {widgets::field_errors(errors, "visit.summary")}
+            <label for="visit-case">{ctx.tr("关联事项（可选）", "Linked case (optional)")}</label>
+            <select id="visit-case" prop:value=move || case.get() on:change=move |ev| case.set(event_target_value(&ev))>
+                <option value="">{ctx.tr("不关联", "None")}</option>
+                {move || cases.get().unwrap_or_default().into_iter().map(|r| view! {
+                    <option value=r.id.clone() selected=r.id == case.get_untracked()>{r.title}</option>
+                }).collect_view()}
+            </select>
             {widgets::field_errors(errors, "visit.date")}
             <button class="primary" id="visit-add" on:click=add>{ctx.tr("保存来访", "Save visit")}</button>
         </section>

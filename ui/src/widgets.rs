@@ -241,6 +241,7 @@ pub fn status_label(kind: &str, status: &str, lang: Lang) -> String {
         "open" => ("办理中", "open"),
         "done" => ("已办结", "done"),
         "draft" => ("草稿", "draft"),
+        "scheduled" => ("待接访", "scheduled"),
         _ => return status.to_owned(),
     };
     match lang {
@@ -443,4 +444,25 @@ pub fn load<T: Send + Sync + 'static>(
         });
     });
     out
+}
+
+/// A date spelled out in the UI's language (`2026年12月2日 星期三`, `Wed 2 Dec 2026`), under a
+/// date input: WebKitGTK shows date inputs as MM/DD/YYYY whatever the language, which a
+/// reader of Chinese dates takes for DD/MM.
+pub fn date_hint(date: impl Fn() -> chrono::NaiveDate + Send + Sync + 'static) -> impl IntoView {
+    use chrono::Datelike;
+    let ctx = use_ctx();
+    view! {
+        <p class="hint date-hint">{move || {
+            let d = date();
+            match ctx.lang.get() {
+                Lang::ZhCn => {
+                    const DAYS: [&str; 7] = ["一", "二", "三", "四", "五", "六", "日"];
+                    let day = DAYS[d.weekday().num_days_from_monday() as usize];
+                    format!("{}年{}月{}日 星期{day}", d.year(), d.month(), d.day())
+                }
+                Lang::En => d.format("%a %-d %b %Y").to_string(),
+            }
+        }}</p>
+    }
 }

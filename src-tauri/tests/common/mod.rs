@@ -526,3 +526,137 @@ impl<'a> Ui<'a> {
         self.wait_text("#screen-title", title).await;
     }
 }
+
+/// Data shown on screen that is Chinese in every language (names of people and places),
+/// and the language switch, which names each language in itself.
+const DATA: [&str; 5] = ["张伟", "小寨子社区", "网格", "城阳", "中文"];
+
+/// Chinese that is data, not UI text, in every language: the territory's unit names (streets,
+/// communities, grids), the demo staff's names and [`DATA`]. Longest first, so a grid's name
+/// goes before its community's.
+fn data_names() -> Vec<String> {
+    let mut names: Vec<String> = Territory::chengyang()
+        .units()
+        .map(|u| u.name.clone())
+        .collect();
+    names.extend(demo::ACCOUNTS.iter().map(|a| a.display_name.to_owned()));
+    names.extend(DATA.iter().map(|d| (*d).to_owned()));
+    names.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
+    names
+}
+
+/// Fails if the page shows Chinese outside the known data (territory names, demo staff): an
+/// untranslated label on an English screen.
+pub async fn assert_translated(ui: &Ui<'_>, screen: &str) {
+    let text = ui.js("return document.body.innerText;").await;
+    let mut text = text.as_str().unwrap_or_default().to_owned();
+    // Decorative marks hidden from screen readers (the 网 logo) are no labels.
+    let hidden = ui
+        .js("return [...document.querySelectorAll('[aria-hidden=true]')].map(e => e.innerText);")
+        .await;
+    for h in hidden
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|h| h.as_str())
+    {
+        text = text.replacen(h, "", 1);
+    }
+    for d in data_names() {
+        if text.contains(&d) {
+            text = text.replace(&d, "");
+        }
+    }
+    let stray: String = text
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c) || ('\u{3000}'..='\u{303f}').contains(c))
+        .collect();
+    if !stray.is_empty() {
+        ui.failed().await;
+    }
+    assert!(
+        stray.is_empty(),
+        "[{}/{screen}] untranslated text on an English screen: {stray:?}\n{text}",
+        ui.engine
+    );
+}
+
+/// Signs in on the login screen and waits for the home screen and a first sync.
+pub async fn sign_in(ui: &Ui<'_>, server: &str, user: &str, name: &str) {
+    ui.wait("#login-user").await;
+    ui.fill("#login-server", server).await;
+    ui.type_keys("#login-user", user).await;
+    ui.type_keys("#login-password", "gridwork").await;
+    ui.click("#login-submit").await;
+    ui.wait_text("#home-who", name).await;
+    ui.wait_attr("#sync-state", "data-state", "online").await;
+    // Pull what others pushed, and let the screens reload.
+    ui.sync_now().await;
+}
+
+/// Syncs, then signs out through the settings screen (titled `settings`).
+pub async fn sign_out(ui: &Ui<'_>, settings: &str) {
+    ui.sync_now().await;
+    ui.tab("settings", settings).await;
+    ui.click("#sign-out").await;
+    ui.wait_text(
+        "#sign-out",
+        if settings == "Settings" {
+            "Confirm"
+        } else {
+            "确认"
+        },
+    )
+    .await;
+    ui.click("#sign-out").await;
+    ui.wait("#login-user").await;
+}
+
+/// Selects an option of a `<select>` by value, as picking it would.
+pub async fn select(ui: &Ui<'_>, css: &str, value: &str) {
+    ui.wait(css).await;
+    ui.js(&format!(
+        "const s = document.querySelector({css:?}); s.value = {value:?};
+         s.dispatchEvent(new Event('change', {{ bubbles: true }})); return true;"
+    ))
+    .await;
+}
+
+/// Stores, on the device in `app`, a first petition received 20 days ago with no step done:
+/// overdue. English data when `en`.
+pub fn overdue_petition(app: &gridwork_core::app::App, en: bool) {
+    use gridwork_schema::{Party, Petition, PetitionChannel, Record, RecordId, UserRef};
+    let mut store = app.store().lock().expect("store");
+    let received = store.now().date_naive() - chrono::Days::new(20);
+    let by = UserRef::new("seed", "seed");
+    let petition = Petition {
+        id: RecordId::new_v7(),
+        territory: gridwork_schema::api::path_of_code("370214001001001"),
+        created_by: by.clone(),
+        created_at: store.now(),
+        channel: PetitionChannel::Visit,
+        received_on: received,
+        first: true,
+        petitioners: vec![Party {
+            name: if en { "Li Ming" } else { "李明" }.into(),
+            ..Party::default()
+        }],
+        persons: 1,
+        subject: if en {
+            "Unpaid wages at a building site"
+        } else {
+            "工地拖欠工资"
+        }
+        .into(),
+        steps: Petition::standard_steps(received),
+        ..Petition::default()
+    };
+    let author = gridwork_core::doc::Author {
+        user: by.id,
+        name: by.name,
+        device: "seed".into(),
+    };
+    store
+        .create(&Record::Petition(petition), &author)
+        .expect("petition stored");
+}
