@@ -276,8 +276,9 @@ fn headline(r: &Report) -> impl IntoView {
     let (mark, class, word) = match o.meets_target {
         Some(true) => ("✓", "pass", pick(lang, "达标", "Target met")),
         Some(false) => ("✗", "fail", pick(lang, "未达标", "Below target")),
+        // No share to judge: the verdict says why, a mark would only repeat the dash.
         None => (
-            "–",
+            "",
             "none",
             pick(lang, "本期无化解事项", "Nothing resolved in this period"),
         ),

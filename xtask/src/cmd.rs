@@ -9,8 +9,13 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 /// The repository root (the parent of `xtask/`).
+///
+/// From `CARGO_MANIFEST_DIR` as `cargo run` sets it when it starts us, not as it was when xtask
+/// was compiled: one build cache serves every clone, and a binary built in another clone
+/// would otherwise work on that clone's files.
 pub fn root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 

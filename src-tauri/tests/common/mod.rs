@@ -21,9 +21,11 @@ use serde_json::{Value, json};
 /// How long to wait for something to appear.
 pub const WAIT: Duration = Duration::from_secs(30);
 
-/// The workspace root.
+/// The workspace root, from `CARGO_MANIFEST_DIR` as cargo sets it when it runs the test (the
+/// compile-time value may name another clone that shares the build cache).
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
         .parent()
         .expect("workspace root")
         .to_path_buf()

@@ -913,8 +913,12 @@ pub fn peers_dir() -> PathBuf {
     PathBuf::from(home).join(".cache/gridwork/peers")
 }
 
+/// `bench/peers` of the clone cargo runs us in (`CARGO_MANIFEST_DIR` at run time: the build
+/// cache may be shared with another clone).
 fn repo_peers() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/peers")
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("../bench/peers")
 }
 
 /// Installs the peers from the npm registry (`npm install` from bench/peers' lock file) into
