@@ -479,42 +479,45 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
         None,
     );
 
-    // 2b. Cold pull into a real device store (SQLite on the device, every record merged).
-    let device_dir = tempfile::tempdir().unwrap();
-    let store =
-        std::sync::Mutex::new(gridwork_core::store::Store::init(device_dir.path()).unwrap());
-    gridwork_core::sync::login(&store, &url, "bench-sup", "bench-password")
-        .await
-        .expect("login");
-    let t = Instant::now();
-    let report = gridwork_core::sync::sync_now(&store, &mut |_| {})
-        .await
-        .expect("sync");
-    let device_cold = t.elapsed();
-    row(
-        &format!("cold pull into a device store ({} records)", report.items),
-        format!(
-            "{:.0} rec/s",
-            report.items as f64 / device_cold.as_secs_f64()
-        ),
-        "",
-        None,
-    );
+    // `GRIDWORK_BENCH_SERVER_ONLY=1` leaves out the device-store steps (2b and 3), which take
+    // most of a full run's time, while iterating on the server.
+    if !std::env::var("GRIDWORK_BENCH_SERVER_ONLY").is_ok_and(|v| v == "1") {
+        // 2b. Cold pull into a real device store (SQLite on the device, every record merged).
+        let device_dir = tempfile::tempdir().unwrap();
+        let store =
+            std::sync::Mutex::new(gridwork_core::store::Store::init(device_dir.path()).unwrap());
+        gridwork_core::sync::login(&store, &url, "bench-sup", "bench-password")
+            .await
+            .expect("login");
+        let t = Instant::now();
+        let report = gridwork_core::sync::sync_now(&store, &mut |_| {})
+            .await
+            .expect("sync");
+        let device_cold = t.elapsed();
+        row(
+            &format!("cold pull into a device store ({} records)", report.items),
+            format!(
+                "{:.0} rec/s",
+                report.items as f64 / device_cold.as_secs_f64()
+            ),
+            "",
+            None,
+        );
 
-    // 3. Warm re-pull with nothing new (the device's real sync: push nothing, one pull page).
-    let t = Instant::now();
-    let report = gridwork_core::sync::sync_now(&store, &mut |_| {})
-        .await
-        .expect("sync");
-    let warm = t.elapsed();
-    assert_eq!(report.items, 0);
-    row(
-        "warm re-pull, nothing new",
-        format!("{:.1} ms", warm.as_secs_f64() * 1000.0),
-        "< 50 ms",
-        Some(warm < Duration::from_millis(50)),
-    );
-
+        // 3. Warm re-pull with nothing new (the device's real sync: push nothing, one pull page).
+        let t = Instant::now();
+        let report = gridwork_core::sync::sync_now(&store, &mut |_| {})
+            .await
+            .expect("sync");
+        let warm = t.elapsed();
+        assert_eq!(report.items, 0);
+        row(
+            "warm re-pull, nothing new",
+            format!("{:.1} ms", warm.as_secs_f64() * 1000.0),
+            "< 50 ms",
+            Some(warm < Duration::from_millis(50)),
+        );
+    }
     // 4. Reconnect storm.
     let storm_tokens = register(storage.as_ref(), &sup.id, sizes.storm).await;
     let (_, head) = pull_all(&http, &url, &sup_token, &pull_count).await;
