@@ -825,3 +825,111 @@ async fn sqlite_backup_and_restore() {
     );
     h2.server.shutdown().await;
 }
+
+/// Storage level: many pushes of concurrent edits to the same documents, at once. Every
+/// push is accepted and the stored document ends up holding every pushed change: none is
+/// lost when two pushes merge into the same stored document at the same time (pushes decide
+/// on what they read, so a push that read a document another one then changed must merge
+/// again).
+async fn concurrent_pushes_to_one_document_lose_nothing(b: Backend) {
+    use gridwork_core::doc::{Author, RecordDoc};
+    let h = Harness::start(b).await;
+    let grid = h.add_user("grid", Role::GridWorker, GRID1, None).await;
+    let ids = [new_id(), new_id()];
+    let mut bases = Vec::new();
+    for id in &ids {
+        let v = case(id, GRID1, &grid, vec![]);
+        let bytes = doc_bytes_as(&v, &grid, actor(9, 0, 0));
+        let res = h
+            .store
+            .push(
+                vec![DocPush {
+                    id: id.clone(),
+                    kind: "case".into(),
+                    changes: Bytes(bytes.clone()),
+                }],
+                gridwork_sync_server::policy::decider(grid.clone()),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(res[0].outcome, DocOutcome::Accepted { .. }));
+        bases.push((v, bytes));
+    }
+    let bases = Arc::new(bases);
+    let writers = 6;
+    let per_writer = 8;
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let store = h.store.clone();
+        let grid = grid.clone();
+        let ids = ids.clone();
+        let bases = bases.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut pushed = Vec::new();
+            for i in 0..per_writer {
+                // Each push: an edit of both documents, forked from the base on a device
+                // of its own.
+                let mut docs = Vec::new();
+                for (k, id) in ids.iter().enumerate() {
+                    let (v, bytes) = &bases[k];
+                    let mut doc = RecordDoc::load(bytes, &actor(w, i, k)).unwrap();
+                    let base_heads = doc.heads();
+                    let mut edited = v.clone();
+                    edited["title"] = json!(format!("w{w} i{i}"));
+                    let author = Author {
+                        user: grid.id.clone(),
+                        name: grid.name.clone(),
+                        device: format!("d{w}-{i}"),
+                    };
+                    doc.update(v, &edited, text_keys("case"), &author, 2)
+                        .unwrap()
+                        .expect("an edit");
+                    let changes = doc.changes_after(&base_heads);
+                    pushed.push((k, changes.clone()));
+                    docs.push(DocPush {
+                        id: id.clone(),
+                        kind: "case".into(),
+                        changes: Bytes(changes),
+                    });
+                }
+                let res = store
+                    .push(docs, gridwork_sync_server::policy::decider(grid.clone()))
+                    .await
+                    .unwrap();
+                for r in res {
+                    assert!(matches!(r.outcome, DocOutcome::Accepted { .. }), "{r:?}");
+                }
+            }
+            pushed
+        }));
+    }
+    let mut pushed = Vec::new();
+    for t in tasks {
+        pushed.extend(t.await.unwrap());
+    }
+    let all = ScopeFilter {
+        territory: Some(DISTRICT.into()),
+        principals: vec![],
+    };
+    let stored = h.store.get_docs(ids.to_vec(), &all).await.unwrap();
+    assert_eq!(stored.len(), 2);
+    for (k, id) in ids.iter().enumerate() {
+        let bytes = &stored.iter().find(|d| &d.id == id).unwrap().bytes;
+        let mut doc = RecordDoc::load(bytes, &actor(99, 0, 0)).unwrap();
+        let heads = doc.heads();
+        assert_eq!(
+            heads.len(),
+            writers * per_writer,
+            "one head per concurrent edit"
+        );
+        for (_, changes) in pushed.iter().filter(|(kk, _)| *kk == k) {
+            doc.merge_bytes(changes).unwrap();
+            assert_eq!(doc.heads(), heads, "a pushed change was lost");
+        }
+    }
+    // Every accepted change is in the log once: base + one entry per push per document.
+    let head = h.store.log_state().await.unwrap().head;
+    assert_eq!(head, 2 + 2 * (writers * per_writer) as u64);
+    h.server.shutdown().await;
+}
+on_both!(concurrent_pushes_to_one_document_lose_nothing);

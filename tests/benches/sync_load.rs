@@ -393,6 +393,7 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
         }
     }
     let burst = t.elapsed();
+    let burst_cpu = server.cpu_secs() - cpu0;
     let burst_records = sizes.devices * sizes.per_device;
     row(
         &format!(
@@ -409,6 +410,8 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
         "",
         None,
     );
+    // CPU time is steadier than wall time on a machine shared with other work.
+    row("  server CPU", format!("{burst_cpu:.2} s"), "", None);
     let up = burst_count.up.load(Ordering::Relaxed) as f64;
     row(
         "  bytes up vs. the batches as zstd JSON",
@@ -525,6 +528,7 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
         up: AtomicU64::new(0),
         down: AtomicU64::new(0),
     });
+    let storm_cpu0 = server.cpu_secs();
     let t = Instant::now();
     let mut tokens = storm_tokens.into_iter();
     loop {
@@ -559,6 +563,12 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
         format!("{:.2} s", storm.as_secs_f64()),
         "< 2 s",
         Some(storm < Duration::from_secs(2)),
+    );
+    row(
+        "  server CPU",
+        format!("{:.2} s", server.cpu_secs() - storm_cpu0),
+        "",
+        None,
     );
 
     row(

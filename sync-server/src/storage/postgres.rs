@@ -21,7 +21,7 @@ use super::{
     AttachmentState, Authenticated, BoxFut, Decider, DeviceRecord, Dialect, LogEntry, LogState,
     NewUser, Page, PageBuilder, PageLimits, ScopeFilter, Storage, StoredDoc, UnitRow, UserRecord,
     filter_clause, join_principals, new_server_id, now_ms, parse_role, role_name, run_decisions,
-    to_i64, to_u64,
+    split_decisions, to_i64, to_u64,
 };
 use crate::config::redact_url;
 use crate::error::{AttachmentError, StoreError};
@@ -386,10 +386,11 @@ impl PgStorage {
         {
             stored.insert(r.try_get::<_, String>(0)?, r.try_get::<_, Vec<u8>>(1)?);
         }
-        let (results, writes) =
-            tokio::task::spawn_blocking(move || run_decisions(&docs, stored, &decide))
-                .await
-                .map_err(|e| StoreError::Task(e.to_string()))?;
+        let (results, writes) = tokio::task::spawn_blocking(move || {
+            split_decisions(run_decisions(&docs, stored, &decide))
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?;
         if writes.is_empty() {
             tx.commit().await?;
             return Ok(results);
