@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod case;
+pub mod frame;
 pub mod hlc;
 pub mod ids;
 pub mod label;

@@ -933,3 +933,90 @@ async fn concurrent_pushes_to_one_document_lose_nothing(b: Backend) {
     h.server.shutdown().await;
 }
 on_both!(concurrent_pushes_to_one_document_lose_nothing);
+
+/// HTTP level: protocol 2's binary frames. A frame push lands; pull and docs answer frames
+/// only to an `Accept` that names them (JSON otherwise, as a protocol 1 app expects); a frame
+/// that does not add up is a 400 that changes nothing.
+async fn frames_and_json_side_by_side(b: Backend) {
+    use gridwork_schema::frame::{self, FRAME_CONTENT_TYPE};
+    use gridwork_schema::wire::{PullRequest, PullResponse, PushRequest, PushResponse};
+    let h = Harness::start(b).await;
+    let grid = h.add_user("grid", Role::GridWorker, GRID1, None).await;
+    let url = h.url();
+    let (api, _) = Api::login(&url, "grid", "phone-f").await;
+    let id = new_id();
+    let v = case(&id, GRID1, &grid, vec![]);
+    let bytes = doc_bytes(&v, &grid);
+    let push = PushRequest {
+        protocol: 2,
+        schema_version: gridwork_schema::SCHEMA_VERSION,
+        docs: vec![DocPush {
+            id: id.clone(),
+            kind: "case".into(),
+            changes: Bytes(bytes.clone()),
+        }],
+    };
+    let post = |path: &str, ct: &str, accept: Option<&str>, body: Vec<u8>| {
+        let mut r = api
+            .http
+            .post(format!("{url}{path}"))
+            .bearer_auth(&api.token)
+            .header("content-type", ct.to_owned())
+            .body(body);
+        if let Some(a) = accept {
+            r = r.header("accept", a.to_owned());
+        }
+        r.send()
+    };
+
+    // A damaged frame: 400, nothing stored.
+    let f = frame::encode(push.clone());
+    let resp = post(
+        "/v1/push",
+        FRAME_CONTENT_TYPE,
+        None,
+        f[..f.len() - 3].to_vec(),
+    )
+    .await
+    .unwrap();
+    let (s, e) = error_of(resp).await;
+    assert_eq!((s, e.code.as_str()), (400, "malformed_frame"));
+    assert_eq!(h.store.log_state().await.unwrap().head, 0);
+
+    // A frame push lands, with the bytes as sent.
+    let resp = post("/v1/push", FRAME_CONTENT_TYPE, None, f).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let r: PushResponse = resp.json().await.unwrap();
+    assert!(matches!(r.results[0].outcome, DocOutcome::Accepted { .. }));
+    assert_eq!(h.store.log_state().await.unwrap().head, 1);
+
+    // Pull: a frame when asked for, JSON otherwise (and for protocol 1).
+    let pull = serde_json::to_vec(&PullRequest {
+        protocol: 1,
+        schema_version: 1,
+        cursor: None,
+        snapshot: false,
+        limit: None,
+    })
+    .unwrap();
+    let resp = post(
+        "/v1/pull",
+        "application/json",
+        Some("application/vnd.gridwork.frame, application/json;q=0.9"),
+        pull.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.headers()["content-type"], FRAME_CONTENT_TYPE);
+    let framed: PullResponse = frame::decode(&resp.bytes().await.unwrap()).unwrap();
+    let resp = post("/v1/pull", "application/json", None, pull)
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    let json: PullResponse = resp.json().await.unwrap();
+    assert_eq!(framed, json);
+    assert_eq!(json.items.len(), 1);
+    assert_eq!(json.items[0].data.as_slice(), &bytes[..]);
+    h.server.shutdown().await;
+}
+on_both!(frames_and_json_side_by_side);

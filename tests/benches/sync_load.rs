@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use gridwork_core::doc::{Author, RecordDoc};
+use gridwork_schema::frame;
 use gridwork_schema::territory::Territory;
 use gridwork_schema::wire::{
     DocPush, PROTOCOL_VERSION, PullRequest, PullResponse, PushRequest, PushResponse,
@@ -210,20 +211,26 @@ struct Counter {
     down: AtomicU64,
 }
 
-async fn post<T: serde::de::DeserializeOwned>(
+/// Sends a body as the device's client does (zstd both ways, frames accepted, bytes counted
+/// as on the wire); returns the plain answer and whether it is a frame.
+async fn send(
     http: &reqwest::Client,
     url: &str,
     token: &str,
-    body: &impl serde::Serialize,
+    plain: &[u8],
+    content_type: &str,
     count: &Counter,
-) -> T {
-    // As the device's client does: zstd both ways, bytes counted as on the wire.
-    let body = zstd::encode_all(&serde_json::to_vec(body).unwrap()[..], 3).unwrap();
+) -> (Vec<u8>, bool) {
+    let body = zstd::encode_all(plain, 3).unwrap();
     count.up.fetch_add(body.len() as u64, Ordering::Relaxed);
     let resp = http
         .post(url)
         .bearer_auth(token)
-        .header("content-type", "application/json")
+        .header("content-type", content_type)
+        .header(
+            "accept",
+            "application/vnd.gridwork.frame, application/json;q=0.9",
+        )
         .header("content-encoding", "zstd")
         .header("accept-encoding", "zstd")
         .body(body)
@@ -235,6 +242,10 @@ async fn post<T: serde::de::DeserializeOwned>(
         .headers()
         .get("content-encoding")
         .is_some_and(|v| v == "zstd");
+    let framed = resp.headers().get("content-type").is_some_and(|v| {
+        v.as_bytes()
+            .starts_with(frame::FRAME_CONTENT_TYPE.as_bytes())
+    });
     let bytes = resp.bytes().await.expect("body");
     assert!(
         status.is_success(),
@@ -247,7 +258,37 @@ async fn post<T: serde::de::DeserializeOwned>(
     } else {
         bytes.to_vec()
     };
-    serde_json::from_slice(&plain).expect("json")
+    (plain, framed)
+}
+
+/// A push as the device's client sends it to a protocol 2 server: a frame.
+async fn push(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &PushRequest,
+    count: &Counter,
+) -> PushResponse {
+    let plain = frame::encode(body.clone());
+    let (answer, _) = send(http, url, token, &plain, frame::FRAME_CONTENT_TYPE, count).await;
+    serde_json::from_slice(&answer).expect("json")
+}
+
+/// A pull page (a frame, as the server answers the device's client).
+async fn pull(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &PullRequest,
+    count: &Counter,
+) -> PullResponse {
+    let plain = serde_json::to_vec(body).unwrap();
+    let (answer, framed) = send(http, url, token, &plain, "application/json", count).await;
+    if framed {
+        frame::decode(&answer).expect("frame")
+    } else {
+        serde_json::from_slice(&answer).expect("json")
+    }
 }
 
 async fn register(storage: &dyn Storage, user_id: &str, n: usize) -> Vec<String> {
@@ -278,7 +319,7 @@ async fn pull_all(http: &reqwest::Client, url: &str, token: &str, count: &Counte
             snapshot,
             limit: Some(1000),
         };
-        let page: PullResponse = post(http, &format!("{url}/v1/pull"), token, &req, count).await;
+        let page = pull(http, &format!("{url}/v1/pull"), token, &req, count).await;
         items += page.items.len();
         cursor = Some(page.cursor);
         snapshot = page.snapshot && page.more;
@@ -379,7 +420,7 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
             let url = format!("{url}/v1/push");
             let count = burst_count.clone();
             tasks.push(tokio::spawn(async move {
-                let r: PushResponse = post(&http, &url, &token, &body, &count).await;
+                let r = push(&http, &url, &token, &body, &count).await;
                 assert!(
                     r.results
                         .iter()
@@ -439,7 +480,7 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
                 }
             })
             .collect();
-        let _: PushResponse = post(
+        let _ = push(
             &http,
             &format!("{url}/v1/push"),
             &bulk_token,
@@ -549,7 +590,7 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
                     snapshot: false,
                     limit: Some(1000),
                 };
-                let page: PullResponse = post(&http, &url, &token, &req, &count).await;
+                let page = pull(&http, &url, &token, &req, &count).await;
                 assert!(page.items.is_empty() && !page.more);
             }));
         }
