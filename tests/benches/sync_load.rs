@@ -188,10 +188,12 @@ fn case_record(grid: &TerritoryPath, n: usize) -> Record {
     })
 }
 
-fn doc_bytes(record: &Record) -> Vec<u8> {
+/// A record's changes as a device pushes them: made with the device's one actor id (a
+/// device edits every record as the same actor, `Store::identity().actor`).
+fn doc_bytes(record: &Record, actor: &[u8; 16]) -> Vec<u8> {
     let value = serde_json::to_value(record).unwrap();
     let mut doc = RecordDoc::create(
-        uuid::Uuid::new_v4().as_bytes(),
+        actor,
         &value,
         record.kind().text_fields(),
         &Author {
@@ -385,12 +387,13 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
             .collect();
         let json = serde_json::to_vec(&records).unwrap();
         zjson += zstd::encode_all(&json[..], 3).unwrap().len() as f64;
+        let actor = *uuid::Uuid::new_v4().as_bytes();
         let docs = records
             .iter()
             .map(|r| DocPush {
                 id: r.id().to_string(),
                 kind: "case".into(),
-                changes: doc_bytes(r).into(),
+                changes: doc_bytes(r, &actor).into(),
             })
             .collect();
         bodies.push((
@@ -468,6 +471,7 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
         up: AtomicU64::new(0),
         down: AtomicU64::new(0),
     };
+    let bulk_actor = *uuid::Uuid::new_v4().as_bytes();
     while have < sizes.cold {
         let n = (sizes.cold - have).min(500);
         let docs = (0..n)
@@ -476,7 +480,7 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
                 DocPush {
                     id: r.id().to_string(),
                     kind: "case".into(),
-                    changes: doc_bytes(&r).into(),
+                    changes: doc_bytes(&r, &bulk_actor).into(),
                 }
             })
             .collect();
