@@ -395,12 +395,14 @@ async fn pull(
         bytes: st.limits.max_pull_bytes,
     };
     let filter = read_filter(&auth.user);
-    let head = st.store.log_state().await?.head;
-    // A cursor past the head comes from another (or a restored) server: start over.
-    let cursor = req.cursor.filter(|&c| c <= head);
-    if let Some(c) = cursor
-        && !req.snapshot
-        && let Some(page) = st.store.pull_log(c, &filter, limits).await?
+    // The log read reports the head it saw (a page's cursor never falls below the cursor it
+    // was asked for unless that lies past the head), so the common pull costs one read.
+    let log_page = match req.cursor {
+        Some(c) if !req.snapshot => st.store.pull_log(c, &filter, limits).await?,
+        _ => None,
+    };
+    if let (Some(c), Some(page)) = (req.cursor, log_page)
+        && page.cursor >= c
     {
         let mut items: Vec<PullItem> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
@@ -430,7 +432,10 @@ async fn pull(
         ));
     }
     // No cursor, a snapshot pass going on, or a cursor behind the compaction floor: whole
-    // documents changed after the cursor.
+    // documents changed after the cursor. A cursor past the head comes from another (or a
+    // restored) server: start over.
+    let head = st.store.log_state().await?.head;
+    let cursor = req.cursor.filter(|&c| c <= head);
     let page = st
         .store
         .pull_docs(cursor.unwrap_or(0), &filter, limits)
