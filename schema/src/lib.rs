@@ -6,6 +6,7 @@
 pub mod api;
 pub mod case;
 pub mod forms;
+pub mod frame;
 pub mod hlc;
 pub mod ids;
 pub mod label;

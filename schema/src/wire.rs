@@ -12,8 +12,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::people::Role;
 
-/// The protocol version this build speaks.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// The protocol version this build speaks. 2: push and pull bodies may also be binary
+/// frames ([`crate::frame`]); JSON bodies are still served to protocol 1 devices.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The oldest protocol version a server still serves; older devices get `426 update_required`.
 pub const MIN_PROTOCOL_VERSION: u32 = 1;

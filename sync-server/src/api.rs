@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use gridwork_schema::frame;
 use gridwork_schema::wire::{
     self, DocOutcome, DocsRequest, DocsResponse, ErrorBody, LoginRequest, LoginResponse,
     MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, PullItem, PullRequest, PullResponse, PushRequest,
@@ -191,6 +192,44 @@ pub(crate) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
     })
 }
 
+/// Whether a header (`Content-Type` of a request, `Accept` of the answer wanted) names the
+/// binary frame of protocol 2.
+fn names_frame(headers: &HeaderMap, name: header::HeaderName) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| {
+            t.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case(frame::FRAME_CONTENT_TYPE))
+        })
+}
+
+/// Parses a frame body: its JSON part as [`parse_body`] does (426 for a too-old protocol
+/// included), then its raw byte fields.
+fn parse_frame<T: frame::Framed>(body: &[u8]) -> Result<T, ApiError> {
+    let bad = |e: frame::FrameError| ApiError::bad_request("malformed_frame", e.to_string());
+    let (json, bytes) = frame::split(body).map_err(bad)?;
+    let message: T = parse_body(json)?;
+    frame::join(message, bytes).map_err(bad)
+}
+
+/// An answer as a frame when the device asked for one, else as JSON.
+fn answer<T: frame::Framed>(framed: bool, message: T) -> Response {
+    if framed {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(frame::FRAME_CONTENT_TYPE),
+        );
+        (h, frame::encode(message)).into_response()
+    } else {
+        Json(message).into_response()
+    }
+}
+
 fn check_protocol(p: u32) -> Result<(), ApiError> {
     if p < MIN_PROTOCOL_VERSION {
         return Err(ApiError::UpdateRequired(p));
@@ -291,9 +330,14 @@ async fn login(
 async fn push(
     State(st): State<AppState>,
     AuthUser(auth): AuthUser,
+    headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Json<PushResponse>, ApiError> {
-    let req: PushRequest = parse_body(&body)?;
+    let req: PushRequest = if names_frame(&headers, header::CONTENT_TYPE) {
+        parse_frame(&body)?
+    } else {
+        parse_body(&body)?
+    };
     drop(body);
     check_protocol(req.protocol)?;
     if req.docs.len() > st.limits.max_batch_docs {
@@ -337,9 +381,11 @@ async fn push(
 async fn pull(
     State(st): State<AppState>,
     AuthUser(auth): AuthUser,
+    headers: HeaderMap,
     Body(body): Body,
-) -> Result<Json<PullResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let req: PullRequest = parse_body(&body)?;
+    let framed = names_frame(&headers, header::ACCEPT);
     check_protocol(req.protocol)?;
     let limits = PageLimits {
         items: req
@@ -349,12 +395,14 @@ async fn pull(
         bytes: st.limits.max_pull_bytes,
     };
     let filter = read_filter(&auth.user);
-    let head = st.store.log_state().await?.head;
-    // A cursor past the head comes from another (or a restored) server: start over.
-    let cursor = req.cursor.filter(|&c| c <= head);
-    if let Some(c) = cursor
-        && !req.snapshot
-        && let Some(page) = st.store.pull_log(c, &filter, limits).await?
+    // The log read reports the head it saw (a page's cursor never falls below the cursor it
+    // was asked for unless that lies past the head), so the common pull costs one read.
+    let log_page = match req.cursor {
+        Some(c) if !req.snapshot => st.store.pull_log(c, &filter, limits).await?,
+        _ => None,
+    };
+    if let (Some(c), Some(page)) = (req.cursor, log_page)
+        && page.cursor >= c
     {
         let mut items: Vec<PullItem> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
@@ -372,36 +420,45 @@ async fn pull(
                 }
             }
         }
-        return Ok(Json(PullResponse {
-            items,
-            cursor: page.cursor,
-            more: page.more,
-            snapshot: false,
-            server_id: st.server_id.clone(),
-        }));
+        return Ok(answer(
+            framed,
+            PullResponse {
+                items,
+                cursor: page.cursor,
+                more: page.more,
+                snapshot: false,
+                server_id: st.server_id.clone(),
+            },
+        ));
     }
     // No cursor, a snapshot pass going on, or a cursor behind the compaction floor: whole
-    // documents changed after the cursor.
+    // documents changed after the cursor. A cursor past the head comes from another (or a
+    // restored) server: start over.
+    let head = st.store.log_state().await?.head;
+    let cursor = req.cursor.filter(|&c| c <= head);
     let page = st
         .store
         .pull_docs(cursor.unwrap_or(0), &filter, limits)
         .await?;
-    Ok(Json(PullResponse {
-        items: page
-            .items
-            .into_iter()
-            .map(|d| PullItem {
-                id: d.id,
-                kind: d.kind,
-                data: d.bytes.into(),
-                snapshot: true,
-            })
-            .collect(),
-        cursor: page.cursor,
-        more: page.more,
-        snapshot: true,
-        server_id: st.server_id.clone(),
-    }))
+    Ok(answer(
+        framed,
+        PullResponse {
+            items: page
+                .items
+                .into_iter()
+                .map(|d| PullItem {
+                    id: d.id,
+                    kind: d.kind,
+                    data: d.bytes.into(),
+                    snapshot: true,
+                })
+                .collect(),
+            cursor: page.cursor,
+            more: page.more,
+            snapshot: true,
+            server_id: st.server_id.clone(),
+        },
+    ))
 }
 
 /// Whole documents by id (those in the user's scope).
@@ -419,8 +476,9 @@ async fn pull(
 async fn docs(
     State(st): State<AppState>,
     AuthUser(auth): AuthUser,
+    headers: HeaderMap,
     Body(body): Body,
-) -> Result<Json<DocsResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let req: DocsRequest = parse_body(&body)?;
     check_protocol(req.protocol)?;
     if req.ids.len() > st.limits.max_batch_docs {
@@ -439,18 +497,21 @@ async fn docs(
         .into_iter()
         .filter(|id| !found.iter().any(|d| &d.id == id))
         .collect();
-    Ok(Json(DocsResponse {
-        items: found
-            .into_iter()
-            .map(|d| PullItem {
-                id: d.id,
-                kind: d.kind,
-                data: d.bytes.into(),
-                snapshot: true,
-            })
-            .collect(),
-        missing,
-    }))
+    Ok(answer(
+        names_frame(&headers, header::ACCEPT),
+        DocsResponse {
+            items: found
+                .into_iter()
+                .map(|d| PullItem {
+                    id: d.id,
+                    kind: d.kind,
+                    data: d.bytes.into(),
+                    snapshot: true,
+                })
+                .collect(),
+            missing,
+        },
+    ))
 }
 
 fn check_sha(sha256: &str) -> Result<(), ApiError> {

@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 
-use gridwork_core::doc::{RecordDoc, format_heads};
+use gridwork_core::doc::{DocError, RecordDoc, format_heads};
 use gridwork_core::report::Facts;
 use gridwork_core::summary::{
     Summary, new_case_events, parse_record, summarize, summarize_record, within_scope,
@@ -101,44 +101,60 @@ pub fn doc_row(s: &Summary) -> DocRow {
     }
 }
 
+fn corrupt(e: &DocError) -> Decision {
+    refuse(
+        RefusalCode::Corrupt,
+        "数据已损坏，无法读取",
+        format!("the changes are not valid Automerge data: {e}"),
+    )
+}
+
+fn missing_deps() -> Decision {
+    // Some changes wait for changes the server never got: storing the rest would acknowledge
+    // what the server does not hold.
+    refuse(
+        RefusalCode::MissingDeps,
+        "服务器缺少此记录的早期修改，请重新上传完整记录",
+        "the changes build on changes the server lacks; push the whole document",
+    )
+}
+
 /// Merges one pushed document into the stored one and decides whether `user` may make it so.
+///
+/// The work is all Automerge's, so each step is done once: a new record is parsed and applied
+/// in one strict load (no separate check), and its pushed bytes are stored and logged as
+/// they are (they hold exactly the merged document).
 pub fn decide(user: &UserRecord, push: &DocPush, stored: Option<&[u8]>) -> Decision {
     let changes = push.changes.as_slice();
-    if let Err(e) = gridwork_core::doc::check_bytes(changes) {
-        return refuse(
-            RefusalCode::Corrupt,
-            "数据已损坏，无法读取",
-            format!("the changes are not valid Automerge data: {e}"),
-        );
-    }
-    let mut doc = match RecordDoc::load(stored.unwrap_or_default(), &SERVER_ACTOR) {
-        Ok(d) => d,
-        Err(e) => {
-            tracing::error!(doc = %push.id, error = %e, "stored document does not load");
-            return refuse(
-                RefusalCode::Invalid,
-                "服务器上的记录已损坏，请联系管理员",
-                "the server's copy of this record is damaged; tell the administrator",
-            );
+    let (mut doc, old_heads, old_value) = match stored {
+        None => match RecordDoc::load_strict(changes, &SERVER_ACTOR) {
+            Ok(d) => (d, Vec::new(), Value::Object(serde_json::Map::new())),
+            Err(DocError::MissingDeps) => return missing_deps(),
+            Err(e) => return corrupt(&e),
+        },
+        Some(stored) => {
+            let mut doc = match RecordDoc::load(stored, &SERVER_ACTOR) {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::error!(doc = %push.id, error = %e, "stored document does not load");
+                    return refuse(
+                        RefusalCode::Invalid,
+                        "服务器上的记录已损坏，请联系管理员",
+                        "the server's copy of this record is damaged; tell the administrator",
+                    );
+                }
+            };
+            let old_heads = doc.heads();
+            let old_value = doc.to_value();
+            // `merge_bytes` checks every chunk before it applies any.
+            if let Err(e) = doc.merge_bytes(changes) {
+                return corrupt(&e);
+            }
+            (doc, old_heads, old_value)
         }
     };
-    let old_heads = doc.heads();
-    let old_value = doc.to_value();
-    if let Err(e) = doc.merge_bytes(changes) {
-        return refuse(
-            RefusalCode::Corrupt,
-            "数据已损坏，无法合并",
-            format!("the changes could not be merged: {e}"),
-        );
-    }
     if !doc.automerge().get_missing_deps(&[]).is_empty() {
-        // Some changes wait for changes the server never got: storing the rest would
-        // acknowledge what the server does not hold.
-        return refuse(
-            RefusalCode::MissingDeps,
-            "服务器缺少此记录的早期修改，请重新上传完整记录",
-            "the changes build on changes the server lacks; push the whole document",
-        );
+        return missing_deps();
     }
     let heads = doc.heads();
     if stored.is_some() && heads == old_heads {
@@ -186,12 +202,12 @@ pub fn decide(user: &UserRecord, push: &DocPush, stored: Option<&[u8]>) -> Decis
     {
         return d;
     }
-    let changes = doc.changes_after(&old_heads);
-    // A new record's pushed bytes hold exactly the document (checked and merged above):
-    // store them as they are rather than paying for a compacted save on every first push.
-    let bytes = match stored {
-        None => push.changes.as_slice().to_vec(),
-        Some(_) => doc.save(),
+    // A new record's pushed bytes hold exactly the document (loaded strictly above, with
+    // every dependency present): store and log them as they are rather than paying for a
+    // save and a re-encoding of the same changes on every first push.
+    let (bytes, changes) = match stored {
+        None => (changes.to_vec(), changes.to_vec()),
+        Some(_) => (doc.save(), doc.changes_after(&old_heads)),
     };
     Decision::Write {
         write: DocWrite {

@@ -16,9 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use gridwork_schema::territory::Territory;
-use gridwork_schema::wire::{
-    DocPush, PROTOCOL_VERSION, PullRequest, PullResponse, PushRequest, PushResponse,
-};
+use gridwork_schema::wire::{DocPush, PROTOCOL_VERSION, PullRequest, PushRequest};
 use gridwork_schema::*;
 use gridwork_sync_server::storage::NewUser;
 use gridwork_sync_server::{DatabaseConfig, auth, open_storage};
@@ -26,8 +24,8 @@ use gridwork_sync_server::{DatabaseConfig, auth, open_storage};
 #[path = "common/mod.rs"]
 mod common;
 use common::{
-    Counter, ServerProc, case_record, doc_bytes, fresh_pg, post, pull_all, register, server_bin,
-    walk_size,
+    Counter, ServerProc, case_record, doc_bytes, fresh_pg, pull, pull_all, push, register,
+    server_bin, walk_size,
 };
 
 struct Sizes {
@@ -93,12 +91,13 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
             .collect();
         let json = serde_json::to_vec(&records).unwrap();
         zjson += zstd::encode_all(&json[..], 3).unwrap().len() as f64;
+        let actor = *uuid::Uuid::new_v4().as_bytes();
         let docs = records
             .iter()
             .map(|r| DocPush {
                 id: r.id().to_string(),
                 kind: "case".into(),
-                changes: doc_bytes(r).into(),
+                changes: doc_bytes(r, &actor).into(),
             })
             .collect();
         bodies.push((
@@ -128,7 +127,7 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
             let url = format!("{url}/v1/push");
             let count = burst_count.clone();
             tasks.push(tokio::spawn(async move {
-                let r: PushResponse = post(&http, &url, &token, &body, &count).await;
+                let r = push(&http, &url, &token, &body, &count).await;
                 assert!(
                     r.results
                         .iter()
@@ -142,6 +141,7 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
         }
     }
     let burst = t.elapsed();
+    let burst_cpu = server.cpu_secs() - cpu0;
     let burst_records = sizes.devices * sizes.per_device;
     row(
         &format!(
@@ -158,6 +158,8 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
         "",
         None,
     );
+    // CPU time is steadier than wall time on a machine shared with other work.
+    row("  server CPU", format!("{burst_cpu:.2} s"), "", None);
     let up = burst_count.up.load(Ordering::Relaxed) as f64;
     row(
         "  bytes up vs. the batches as zstd JSON",
@@ -173,6 +175,7 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
         up: AtomicU64::new(0),
         down: AtomicU64::new(0),
     };
+    let bulk_actor = *uuid::Uuid::new_v4().as_bytes();
     while have < sizes.cold {
         let n = (sizes.cold - have).min(500);
         let docs = (0..n)
@@ -181,11 +184,11 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
                 DocPush {
                     id: r.id().to_string(),
                     kind: "case".into(),
-                    changes: doc_bytes(&r).into(),
+                    changes: doc_bytes(&r, &bulk_actor).into(),
                 }
             })
             .collect();
-        let _: PushResponse = post(
+        let _ = push(
             &http,
             &format!("{url}/v1/push"),
             &bulk_token,
@@ -228,42 +231,45 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
         None,
     );
 
-    // 2b. Cold pull into a real device store (SQLite on the device, every record merged).
-    let device_dir = tempfile::tempdir().unwrap();
-    let store =
-        std::sync::Mutex::new(gridwork_core::store::Store::init(device_dir.path()).unwrap());
-    gridwork_core::sync::login(&store, &url, "bench-sup", "bench-password")
-        .await
-        .expect("login");
-    let t = Instant::now();
-    let report = gridwork_core::sync::sync_now(&store, &mut |_| {})
-        .await
-        .expect("sync");
-    let device_cold = t.elapsed();
-    row(
-        &format!("cold pull into a device store ({} records)", report.items),
-        format!(
-            "{:.0} rec/s",
-            report.items as f64 / device_cold.as_secs_f64()
-        ),
-        "",
-        None,
-    );
+    // `GRIDWORK_BENCH_SERVER_ONLY=1` leaves out the device-store steps (2b and 3), which take
+    // most of a full run's time, while iterating on the server.
+    if !std::env::var("GRIDWORK_BENCH_SERVER_ONLY").is_ok_and(|v| v == "1") {
+        // 2b. Cold pull into a real device store (SQLite on the device, every record merged).
+        let device_dir = tempfile::tempdir().unwrap();
+        let store =
+            std::sync::Mutex::new(gridwork_core::store::Store::init(device_dir.path()).unwrap());
+        gridwork_core::sync::login(&store, &url, "bench-sup", "bench-password")
+            .await
+            .expect("login");
+        let t = Instant::now();
+        let report = gridwork_core::sync::sync_now(&store, &mut |_| {})
+            .await
+            .expect("sync");
+        let device_cold = t.elapsed();
+        row(
+            &format!("cold pull into a device store ({} records)", report.items),
+            format!(
+                "{:.0} rec/s",
+                report.items as f64 / device_cold.as_secs_f64()
+            ),
+            "",
+            None,
+        );
 
-    // 3. Warm re-pull with nothing new (the device's real sync: push nothing, one pull page).
-    let t = Instant::now();
-    let report = gridwork_core::sync::sync_now(&store, &mut |_| {})
-        .await
-        .expect("sync");
-    let warm = t.elapsed();
-    assert_eq!(report.items, 0);
-    row(
-        "warm re-pull, nothing new",
-        format!("{:.1} ms", warm.as_secs_f64() * 1000.0),
-        "< 50 ms",
-        Some(warm < Duration::from_millis(50)),
-    );
-
+        // 3. Warm re-pull with nothing new (the device's real sync: push nothing, one pull page).
+        let t = Instant::now();
+        let report = gridwork_core::sync::sync_now(&store, &mut |_| {})
+            .await
+            .expect("sync");
+        let warm = t.elapsed();
+        assert_eq!(report.items, 0);
+        row(
+            "warm re-pull, nothing new",
+            format!("{:.1} ms", warm.as_secs_f64() * 1000.0),
+            "< 50 ms",
+            Some(warm < Duration::from_millis(50)),
+        );
+    }
     // 4. Reconnect storm.
     let storm_tokens = register(storage.as_ref(), &sup.id, sizes.storm).await;
     let (_, head) = pull_all(&http, &url, &sup_token, &pull_count).await;
@@ -271,6 +277,7 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
         up: AtomicU64::new(0),
         down: AtomicU64::new(0),
     });
+    let storm_cpu0 = server.cpu_secs();
     let t = Instant::now();
     let mut tokens = storm_tokens.into_iter();
     loop {
@@ -291,7 +298,7 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
                     snapshot: false,
                     limit: Some(1000),
                 };
-                let page: PullResponse = post(&http, &url, &token, &req, &count).await;
+                let page = pull(&http, &url, &token, &req, &count).await;
                 assert!(page.items.is_empty() && !page.more);
             }));
         }
@@ -305,6 +312,12 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
         format!("{:.2} s", storm.as_secs_f64()),
         "< 2 s",
         Some(storm < Duration::from_secs(2)),
+    );
+    row(
+        "  server CPU",
+        format!("{:.2} s", server.cpu_secs() - storm_cpu0),
+        "",
+        None,
     );
 
     row(

@@ -3,6 +3,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+use gridwork_schema::frame;
 use gridwork_schema::wire::{
     DocsResponse, ErrorBody, LoginRequest, LoginResponse, PROTOCOL_VERSION, PullResponse,
     PushResponse, UploadStatus, UserInfo,
@@ -66,6 +67,9 @@ pub struct Session {
     pub user: UserInfo,
     /// The server's id.
     pub server_id: String,
+    /// The protocol version the server spoke at login (0: signed in before it was kept).
+    #[serde(default)]
+    pub protocol: u32,
 }
 
 impl std::fmt::Debug for Session {
@@ -74,6 +78,7 @@ impl std::fmt::Debug for Session {
             .field("server", &self.server)
             .field("user", &self.user)
             .field("server_id", &self.server_id)
+            .field("protocol", &self.protocol)
             .finish_non_exhaustive()
     }
 }
@@ -162,6 +167,7 @@ pub struct SyncClient {
     base: String,
     token: Option<String>,
     retry: RetryPolicy,
+    frames: bool,
 }
 
 impl SyncClient {
@@ -177,7 +183,15 @@ impl SyncClient {
             base: base.trim_end_matches('/').to_owned(),
             token: None,
             retry: RetryPolicy::default(),
+            frames: false,
         })
+    }
+
+    /// Pushes binary frames ([`gridwork_schema::frame`]) to a server of protocol 2 or later;
+    /// answers come as frames from any server that has them, whatever this says.
+    pub fn with_frames(mut self, server_protocol: u32) -> Self {
+        self.frames = server_protocol >= 2;
+        self
     }
 
     /// Uses `token` for every call.
@@ -192,17 +206,28 @@ impl SyncClient {
         self
     }
 
-    /// POSTs a JSON body and decodes a JSON answer; returns it with bytes sent and received.
-    async fn post<B: Serialize, T: DeserializeOwned>(
+    /// POSTs a JSON body and decodes the answer (JSON, or a frame); returns it with bytes
+    /// sent and received.
+    async fn post<B: Serialize, T: DeserializeOwned + Framed>(
         &self,
         path: &str,
         body: &B,
     ) -> Result<(T, u64, u64), SyncError> {
         let json = serde_json::to_vec(body).map_err(|e| SyncError::Protocol(e.to_string()))?;
-        // Bodies go zstd-compressed: record batches are repetitive JSON, and field networks
-        // are slow.
-        let body = zstd::encode_all(&json[..], ZSTD_LEVEL)
-            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        self.post_raw(path, &json, "application/json").await
+    }
+
+    /// POSTs a body of `content_type`, zstd-compressed, and decodes the answer.
+    async fn post_raw<T: DeserializeOwned + Framed>(
+        &self,
+        path: &str,
+        plain: &[u8],
+        content_type: &'static str,
+    ) -> Result<(T, u64, u64), SyncError> {
+        // Bodies go zstd-compressed: record batches are repetitive, and field networks are
+        // slow.
+        let body =
+            zstd::encode_all(plain, ZSTD_LEVEL).map_err(|e| SyncError::Protocol(e.to_string()))?;
         let up = body.len() as u64;
         let url = format!("{}{}", self.base, path);
         let mut attempt = 0;
@@ -211,7 +236,8 @@ impl SyncClient {
             let mut req = self
                 .http
                 .post(&url)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .header(reqwest::header::ACCEPT, ACCEPT)
                 .header(reqwest::header::CONTENT_ENCODING, "zstd")
                 .header(reqwest::header::ACCEPT_ENCODING, "zstd")
                 .body(body.clone());
@@ -241,6 +267,13 @@ impl SyncClient {
     /// Sends one request of the sync machine.
     pub async fn send(&self, request: &Request) -> Result<(Response, u64, u64), SyncError> {
         Ok(match request {
+            Request::Push(r) if self.frames => {
+                let body = frame::encode(r.clone());
+                let (v, up, down) = self
+                    .post_raw::<PushResponse>("/v1/push", &body, frame::FRAME_CONTENT_TYPE)
+                    .await?;
+                (Response::Push(v), up, down)
+            }
             Request::Push(r) => {
                 let (v, up, down) = self.post::<_, PushResponse>("/v1/push", r).await?;
                 (Response::Push(v), up, down)
@@ -352,10 +385,48 @@ async fn error_of(resp: reqwest::Response) -> SyncError {
     }
 }
 
-async fn read_answer<T: DeserializeOwned>(resp: reqwest::Response) -> Result<(T, u64), SyncError> {
+/// An answer: pull pages and documents may come back as frames, the rest as JSON.
+trait Framed: Sized {
+    fn from_frame(body: &[u8]) -> Result<Self, frame::FrameError>;
+}
+
+macro_rules! framed {
+    ($($t:ty),*) => {$(
+        impl Framed for $t {
+            fn from_frame(body: &[u8]) -> Result<Self, frame::FrameError> {
+                frame::decode(body)
+            }
+        }
+    )*};
+}
+framed!(PullResponse, DocsResponse);
+
+/// The `Accept` of every sync call: a frame where the server has one, else JSON.
+const ACCEPT: &str = "application/vnd.gridwork.frame, application/json;q=0.9";
+
+/// Answers that are never frames.
+macro_rules! json_only {
+    ($($t:ty),*) => {$(
+        impl Framed for $t {
+            fn from_frame(_: &[u8]) -> Result<Self, frame::FrameError> {
+                Err(frame::FrameError::NotAFrame)
+            }
+        }
+    )*};
+}
+json_only!(LoginResponse, PushResponse, UploadStatus);
+
+async fn read_answer<T: DeserializeOwned + Framed>(
+    resp: reqwest::Response,
+) -> Result<(T, u64), SyncError> {
     if !resp.status().is_success() {
         return Err(error_of(resp).await);
     }
+    let framed = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(frame::FRAME_CONTENT_TYPE));
     let zstd_body = resp
         .headers()
         .get(reqwest::header::CONTENT_ENCODING)
@@ -365,13 +436,18 @@ async fn read_answer<T: DeserializeOwned>(resp: reqwest::Response) -> Result<(T,
         .await
         .map_err(|e| SyncError::Unreachable(e.without_url().to_string()))?;
     let wire = bytes.len() as u64;
-    let value = if zstd_body {
-        let plain = zstd::decode_all(&bytes[..]).map_err(|e| SyncError::Protocol(e.to_string()))?;
-        serde_json::from_slice(&plain)
+    let plain = if zstd_body {
+        std::borrow::Cow::Owned(
+            zstd::decode_all(&bytes[..]).map_err(|e| SyncError::Protocol(e.to_string()))?,
+        )
     } else {
-        serde_json::from_slice(&bytes)
-    }
-    .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        std::borrow::Cow::Borrowed(&bytes[..])
+    };
+    let value = if framed {
+        T::from_frame(&plain).map_err(|e| SyncError::Protocol(e.to_string()))?
+    } else {
+        serde_json::from_slice(&plain).map_err(|e| SyncError::Protocol(e.to_string()))?
+    };
     Ok((value, wire))
 }
 
@@ -404,6 +480,7 @@ pub async fn login(
         token: resp.token,
         user: resp.user,
         server_id: resp.server_id,
+        protocol: resp.protocol,
     };
     let s = lock(store);
     let previous = session_of(&s)?;
@@ -444,7 +521,9 @@ pub async fn sync_now(
     progress: &mut (dyn FnMut(&Progress) + Send),
 ) -> Result<SyncReport, SyncError> {
     let session = session_of(&lock(store))?.ok_or(SyncError::NotLoggedIn)?;
-    let client = SyncClient::new(&session.server)?.with_token(&session.token);
+    let client = SyncClient::new(&session.server)?
+        .with_token(&session.token)
+        .with_frames(session.protocol);
     sync_with(store, &client, progress).await
 }
 

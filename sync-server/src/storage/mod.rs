@@ -350,37 +350,60 @@ pub async fn open_storage(
     })
 }
 
+/// One pushed document's verdict: its result, and what to write when it was accepted with
+/// something new.
+#[derive(Debug)]
+pub(crate) struct Decided {
+    pub(crate) result: DocResult,
+    pub(crate) write: Option<DocWrite>,
+}
+
 /// Runs `decide` over a batch in order, threading each document's bytes through repeats of
-/// its id. Returns the per-document results and the writes, in order.
+/// its id. Returns one verdict per document, in order.
 pub(crate) fn run_decisions(
     docs: &[DocPush],
     mut stored: HashMap<String, Vec<u8>>,
     decide: &Decider,
-) -> (Vec<DocResult>, Vec<DocWrite>) {
-    let mut results = Vec::with_capacity(docs.len());
-    let mut writes = Vec::new();
+) -> Vec<Decided> {
+    let mut out = Vec::with_capacity(docs.len());
     for d in docs {
-        let outcome = match decide(d, stored.get(&d.id).map(Vec::as_slice)) {
+        let (outcome, write) = match decide(d, stored.get(&d.id).map(Vec::as_slice)) {
             Decision::Refused {
                 code,
                 message_zh,
                 message_en,
-            } => DocOutcome::Refused {
-                code,
-                message_zh,
-                message_en,
-            },
-            Decision::Unchanged { heads } => DocOutcome::Accepted { heads },
+            } => (
+                DocOutcome::Refused {
+                    code,
+                    message_zh,
+                    message_en,
+                },
+                None,
+            ),
+            Decision::Unchanged { heads } => (DocOutcome::Accepted { heads }, None),
             Decision::Write { write, heads } => {
                 stored.insert(d.id.clone(), write.bytes.clone());
-                writes.push(write);
-                DocOutcome::Accepted { heads }
+                (DocOutcome::Accepted { heads }, Some(write))
             }
         };
-        results.push(DocResult {
-            id: d.id.clone(),
-            outcome,
+        out.push(Decided {
+            result: DocResult {
+                id: d.id.clone(),
+                outcome,
+            },
+            write,
         });
+    }
+    out
+}
+
+/// Splits verdicts into the per-document results and the writes, both in order.
+pub(crate) fn split_decisions(decided: Vec<Decided>) -> (Vec<DocResult>, Vec<DocWrite>) {
+    let mut results = Vec::with_capacity(decided.len());
+    let mut writes = Vec::new();
+    for d in decided {
+        results.push(d.result);
+        writes.extend(d.write);
     }
     (results, writes)
 }

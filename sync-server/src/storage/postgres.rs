@@ -21,7 +21,7 @@ use super::{
     AttachmentState, Authenticated, BoxFut, Decider, DeviceRecord, Dialect, LogEntry, LogState,
     NewUser, Page, PageBuilder, PageLimits, ScopeFilter, Storage, StoredDoc, UnitRow, UserRecord,
     filter_clause, join_principals, new_server_id, now_ms, parse_role, role_name, run_decisions,
-    to_i64, to_u64,
+    split_decisions, to_i64, to_u64,
 };
 use crate::config::redact_url;
 use crate::error::{AttachmentError, StoreError};
@@ -386,10 +386,11 @@ impl PgStorage {
         {
             stored.insert(r.try_get::<_, String>(0)?, r.try_get::<_, Vec<u8>>(1)?);
         }
-        let (results, writes) =
-            tokio::task::spawn_blocking(move || run_decisions(&docs, stored, &decide))
-                .await
-                .map_err(|e| StoreError::Task(e.to_string()))?;
+        let (results, writes) = tokio::task::spawn_blocking(move || {
+            split_decisions(run_decisions(&docs, stored, &decide))
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?;
         if writes.is_empty() {
             tx.commit().await?;
             return Ok(results);
@@ -509,25 +510,22 @@ impl PgStorage {
         filter: ScopeFilter,
         limits: PageLimits,
     ) -> Result<Option<Page<LogEntry>>, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await?;
-        let LogState { head, floor } = Self::state_of(&tx).await?;
-        if after < floor {
-            return Ok(None);
-        }
-        let (clause, fparams) = filter_clause(&filter, 4, Dialect::Postgres);
+        // One statement is one snapshot: the head, the floor and the page are read together
+        // in a single round trip (no BEGIN / COMMIT), which is most of a pull with nothing
+        // new, the common case when many devices reconnect at once.
+        let client = self.client().await?;
+        let (clause, fparams) = filter_clause(&filter, 3, Dialect::Postgres);
         let sql = format!(
-            "SELECT seq, doc_id, kind, bytes FROM log
-             WHERE seq > $1 AND seq <= $2 AND {clause} ORDER BY seq LIMIT $3"
+            "SELECT m.head, m.floor, l.seq, l.doc_id, l.kind, l.bytes
+             FROM meta m LEFT JOIN LATERAL (
+                SELECT seq, doc_id, kind, bytes FROM log
+                WHERE seq > $1 AND seq <= m.head AND $1 >= m.floor AND {clause}
+                ORDER BY seq LIMIT $2
+             ) l ON TRUE
+             WHERE m.id = 1"
         );
         let mut p: Params = vec![
             Box::new(to_i64(after)),
-            Box::new(to_i64(head)),
             Box::new(to_i64(limits.items as u64 + 1)),
         ];
         p.extend(
@@ -535,24 +533,34 @@ impl PgStorage {
                 .into_iter()
                 .map(|s| Box::new(s) as Box<dyn ToSql + Sync + Send>),
         );
-        let stmt = tx.prepare_cached(&sql).await?;
-        let mut rows = Box::pin(tx.query_raw(&stmt, param_refs(&p)).await?);
+        let stmt = client.prepare_cached(&sql).await?;
+        let mut rows = Box::pin(client.query_raw(&stmt, param_refs(&p)).await?);
         let mut page = PageBuilder::new(limits);
+        let mut state = None;
         while let Some(r) = rows.try_next().await? {
-            let seq = to_u64(r.try_get(0)?);
+            let st = *state.get_or_insert(LogState {
+                head: to_u64(r.try_get(0)?),
+                floor: to_u64(r.try_get(1)?),
+            });
+            if after < st.floor {
+                return Ok(None);
+            }
+            let Some(seq) = r.try_get::<_, Option<i64>>(2)? else {
+                break;
+            };
+            let seq = to_u64(seq);
             let entry = LogEntry {
                 seq,
-                doc_id: r.try_get(1)?,
-                kind: r.try_get(2)?,
-                bytes: r.try_get(3)?,
+                doc_id: r.try_get(3)?,
+                kind: r.try_get(4)?,
+                bytes: r.try_get(5)?,
             };
             if !page.offer(seq, entry.bytes.len(), entry) {
                 break;
             }
         }
-        drop(rows);
-        tx.commit().await?;
-        Ok(Some(page.finish(head)))
+        let st = state.ok_or_else(|| StoreError::Damaged("the meta row is missing".into()))?;
+        Ok(Some(page.finish(st.head)))
     }
 
     async fn pull_docs_impl(

@@ -1,7 +1,7 @@
 //! SQLite storage: one file in WAL mode. Writes go through one connection (SQLite has one
 //! writer anyway), reads through a small pool; all of it on blocking threads.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -11,10 +11,10 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, param
 use sha2::Digest;
 
 use super::{
-    AttachmentState, Authenticated, BoxFut, Decider, DeviceRecord, Dialect, LogEntry, LogState,
-    NewUser, Page, PageBuilder, PageLimits, ScopeFilter, Storage, StoredDoc, UnitRow, UserRecord,
-    filter_clause, join_principals, new_server_id, now_ms, parse_role, role_name, run_decisions,
-    to_i64, to_u64,
+    AttachmentState, Authenticated, BoxFut, Decider, DeviceRecord, Dialect, DocWrite, LogEntry,
+    LogState, NewUser, Page, PageBuilder, PageLimits, ScopeFilter, Storage, StoredDoc, UnitRow,
+    UserRecord, filter_clause, join_principals, new_server_id, now_ms, parse_role, role_name,
+    run_decisions, split_decisions, to_i64, to_u64,
 };
 use crate::error::{AttachmentError, StoreError};
 use crate::report::{
@@ -389,6 +389,101 @@ fn fill_facts(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Each id's stored bytes and `last_seq`, `None` for a document that does not exist.
+type StoredRows = HashMap<String, Option<(Vec<u8>, i64)>>;
+
+/// The stored bytes and `last_seq` of the documents `ids`.
+fn load_stored(conn: &Connection, ids: &[String]) -> Result<StoredRows, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT bytes, last_seq FROM docs WHERE id = ?1")?;
+    let mut out = HashMap::with_capacity(ids.len());
+    for id in ids {
+        let row = stmt
+            .query_row([id], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?)))
+            .optional()?;
+        out.insert(id.clone(), row);
+    }
+    Ok(out)
+}
+
+/// Splits what [`load_stored`] read into each id's version (its `last_seq`, `None` when it
+/// does not exist: every write gives a document a new, higher one) and the bytes.
+fn split_stored(read: StoredRows) -> (HashMap<String, Option<i64>>, HashMap<String, Vec<u8>>) {
+    let mut seen = HashMap::with_capacity(read.len());
+    let mut bytes = HashMap::with_capacity(read.len());
+    for (id, row) in read {
+        match row {
+            Some((b, seq)) => {
+                seen.insert(id.clone(), Some(seq));
+                bytes.insert(id, b);
+            }
+            None => {
+                seen.insert(id, None);
+            }
+        }
+    }
+    (seen, bytes)
+}
+
+/// Stores the accepted documents and appends their changes to the log, taking the sequence
+/// numbers last, just before the caller commits.
+fn write_decided(tx: &Connection, writes: &[DocWrite]) -> Result<(), StoreError> {
+    if writes.is_empty() {
+        return Ok(());
+    }
+    let head = log_state(tx)?.head;
+    let now = now_ms();
+    let mut log_stmt = tx.prepare_cached(
+        "INSERT INTO log (seq, doc_id, kind, street, community, grid, path,
+                          principals, bytes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    let mut doc_stmt = tx.prepare_cached(
+        "INSERT INTO docs (id, kind, street, community, grid, path, status,
+                           principals, bytes, last_seq, updated_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (id) DO UPDATE SET kind = excluded.kind,
+            street = excluded.street, community = excluded.community,
+            grid = excluded.grid, path = excluded.path, status = excluded.status,
+            principals = excluded.principals, bytes = excluded.bytes,
+            last_seq = excluded.last_seq, updated_ms = excluded.updated_ms",
+    )?;
+    for (i, w) in writes.iter().enumerate() {
+        let seq = to_i64(head) + 1 + to_i64(i as u64);
+        let r = &w.row;
+        let principals = join_principals(&r.principals);
+        log_stmt.execute(params![
+            seq,
+            r.id,
+            r.kind,
+            r.street,
+            r.community,
+            r.grid,
+            r.path,
+            principals,
+            w.changes
+        ])?;
+        doc_stmt.execute(params![
+            r.id,
+            r.kind,
+            r.street,
+            r.community,
+            r.grid,
+            r.path,
+            r.status,
+            principals,
+            w.bytes,
+            seq,
+            now
+        ])?;
+        write_facts(tx, &r.id, w.facts.as_ref())?;
+    }
+    tx.execute(
+        "UPDATE meta SET head = head + ?1 WHERE id = 1",
+        [to_i64(writes.len() as u64)],
+    )?;
+    Ok(())
+}
+
 impl Storage for SqliteStorage {
     fn server_id(&self) -> BoxFut<'_, String> {
         Box::pin(self.read(|c| {
@@ -604,83 +699,50 @@ impl Storage for SqliteStorage {
     }
 
     fn push(&self, docs: Vec<DocPush>, decide: Decider) -> BoxFut<'_, Vec<DocResult>> {
-        Box::pin(self.write(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut stored = HashMap::new();
-            {
-                let mut stmt = tx.prepare_cached("SELECT bytes FROM docs WHERE id = ?1")?;
-                for d in &docs {
-                    if stored.contains_key(&d.id) {
-                        continue;
-                    }
-                    if let Some(b) = stmt
-                        .query_row([&d.id], |r| r.get::<_, Vec<u8>>(0))
-                        .optional()?
-                    {
-                        stored.insert(d.id.clone(), b);
+        Box::pin(async move {
+            // Merging and checking is nearly all of a push's work, and SQLite has one writer:
+            // decide on a snapshot read, off the writer (pushes decide in parallel), then
+            // under the writer redo only the documents another push changed meanwhile.
+            let ids: Vec<String> = docs
+                .iter()
+                .map(|d| d.id.clone())
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            let read = self.read(move |c| load_stored(c, &ids)).await?;
+            let (seen, bytes) = split_stored(read);
+            let (docs, decided) = tokio::task::spawn_blocking(move || {
+                let decided = run_decisions(&docs, bytes, &decide);
+                (docs, (decided, decide))
+            })
+            .await
+            .map_err(task_err)?;
+            self.write(move |c| {
+                let (mut verdicts, decide) = decided;
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let ids: Vec<String> = seen.keys().cloned().collect();
+                let (now_seen, now_bytes) = split_stored(load_stored(&tx, &ids)?);
+                let changed: HashSet<&String> =
+                    ids.iter().filter(|id| now_seen[*id] != seen[*id]).collect();
+                if !changed.is_empty() {
+                    let (at, again): (Vec<usize>, Vec<DocPush>) = docs
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, d)| changed.contains(&d.id))
+                        .map(|(i, d)| (i, d.clone()))
+                        .unzip();
+                    let redone = run_decisions(&again, now_bytes, &decide);
+                    for (i, v) in at.into_iter().zip(redone) {
+                        verdicts[i] = v;
                     }
                 }
-            }
-            let (results, writes) = run_decisions(&docs, stored, &decide);
-            if !writes.is_empty() {
-                // The sequence numbers are taken last, just before commit.
-                let head = log_state(&tx)?.head;
-                let now = now_ms();
-                let mut log_stmt = tx.prepare_cached(
-                    "INSERT INTO log (seq, doc_id, kind, street, community, grid, path,
-                                      principals, bytes)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )?;
-                let mut doc_stmt = tx.prepare_cached(
-                    "INSERT INTO docs (id, kind, street, community, grid, path, status,
-                                       principals, bytes, last_seq, updated_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-                     ON CONFLICT (id) DO UPDATE SET kind = excluded.kind,
-                        street = excluded.street, community = excluded.community,
-                        grid = excluded.grid, path = excluded.path, status = excluded.status,
-                        principals = excluded.principals, bytes = excluded.bytes,
-                        last_seq = excluded.last_seq, updated_ms = excluded.updated_ms",
-                )?;
-                for (i, w) in writes.iter().enumerate() {
-                    let seq = to_i64(head) + 1 + to_i64(i as u64);
-                    let r = &w.row;
-                    let principals = join_principals(&r.principals);
-                    log_stmt.execute(params![
-                        seq,
-                        r.id,
-                        r.kind,
-                        r.street,
-                        r.community,
-                        r.grid,
-                        r.path,
-                        principals,
-                        w.changes
-                    ])?;
-                    doc_stmt.execute(params![
-                        r.id,
-                        r.kind,
-                        r.street,
-                        r.community,
-                        r.grid,
-                        r.path,
-                        r.status,
-                        principals,
-                        w.bytes,
-                        seq,
-                        now
-                    ])?;
-                    write_facts(&tx, &r.id, w.facts.as_ref())?;
-                }
-                drop(log_stmt);
-                drop(doc_stmt);
-                tx.execute(
-                    "UPDATE meta SET head = head + ?1 WHERE id = 1",
-                    [to_i64(writes.len() as u64)],
-                )?;
-            }
-            tx.commit()?;
-            Ok(results)
-        }))
+                let (results, writes) = split_decisions(verdicts);
+                write_decided(&tx, &writes)?;
+                tx.commit()?;
+                Ok(results)
+            })
+            .await
+        })
     }
 
     fn pull_log(

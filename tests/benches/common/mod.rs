@@ -11,7 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::Utc;
 use gridwork_core::doc::{Author, RecordDoc};
-use gridwork_schema::wire::{PROTOCOL_VERSION, PullRequest, PullResponse};
+use gridwork_schema::frame;
+use gridwork_schema::wire::{
+    PROTOCOL_VERSION, PullRequest, PullResponse, PushRequest, PushResponse,
+};
 use gridwork_schema::*;
 use gridwork_sync_server::auth;
 use gridwork_sync_server::storage::Storage;
@@ -193,11 +196,17 @@ pub fn case_record(grid: &TerritoryPath, n: usize) -> Record {
     })
 }
 
-/// A record as the Automerge document a device makes for it offline.
-pub fn record_doc(record: &Record) -> RecordDoc {
+/// A fresh actor id: one per simulated device.
+pub fn new_actor() -> [u8; 16] {
+    *uuid::Uuid::new_v4().as_bytes()
+}
+
+/// A record as the Automerge document a device makes for it offline, with the device's one
+/// actor id (a device edits every record as the same actor, `Store::identity().actor`).
+pub fn record_doc(record: &Record, actor: &[u8; 16]) -> RecordDoc {
     let value = serde_json::to_value(record).unwrap();
     RecordDoc::create(
-        uuid::Uuid::new_v4().as_bytes(),
+        actor,
         &value,
         record.kind().text_fields(),
         &Author {
@@ -211,8 +220,8 @@ pub fn record_doc(record: &Record) -> RecordDoc {
 }
 
 /// What a device pushes for a record it made offline: its changes, not a saved document.
-pub fn doc_bytes(record: &Record) -> Vec<u8> {
-    record_doc(record).changes_after(&[])
+pub fn doc_bytes(record: &Record, actor: &[u8; 16]) -> Vec<u8> {
+    record_doc(record, actor).changes_after(&[])
 }
 
 /// Bytes sent and received, as on the wire.
@@ -222,20 +231,26 @@ pub struct Counter {
     pub down: AtomicU64,
 }
 
-/// A sync call as the device's client makes it: zstd both ways, bytes counted as on the wire.
-pub async fn post<T: serde::de::DeserializeOwned>(
+/// Sends a body as the device's client does (zstd both ways, frames accepted, bytes counted
+/// as on the wire); returns the plain answer and whether it is a frame.
+pub async fn send(
     http: &reqwest::Client,
     url: &str,
     token: &str,
-    body: &impl serde::Serialize,
+    plain: &[u8],
+    content_type: &str,
     count: &Counter,
-) -> T {
-    let body = zstd::encode_all(&serde_json::to_vec(body).unwrap()[..], 3).unwrap();
+) -> (Vec<u8>, bool) {
+    let body = zstd::encode_all(plain, 3).unwrap();
     count.up.fetch_add(body.len() as u64, Ordering::Relaxed);
     let resp = http
         .post(url)
         .bearer_auth(token)
-        .header("content-type", "application/json")
+        .header("content-type", content_type)
+        .header(
+            "accept",
+            "application/vnd.gridwork.frame, application/json;q=0.9",
+        )
         .header("content-encoding", "zstd")
         .header("accept-encoding", "zstd")
         .body(body)
@@ -247,6 +262,10 @@ pub async fn post<T: serde::de::DeserializeOwned>(
         .headers()
         .get("content-encoding")
         .is_some_and(|v| v == "zstd");
+    let framed = resp.headers().get("content-type").is_some_and(|v| {
+        v.as_bytes()
+            .starts_with(frame::FRAME_CONTENT_TYPE.as_bytes())
+    });
     let bytes = resp.bytes().await.expect("body");
     assert!(
         status.is_success(),
@@ -259,7 +278,37 @@ pub async fn post<T: serde::de::DeserializeOwned>(
     } else {
         bytes.to_vec()
     };
-    serde_json::from_slice(&plain).expect("json")
+    (plain, framed)
+}
+
+/// A push as the device's client sends it to a protocol 2 server: a frame.
+pub async fn push(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &PushRequest,
+    count: &Counter,
+) -> PushResponse {
+    let plain = frame::encode(body.clone());
+    let (answer, _) = send(http, url, token, &plain, frame::FRAME_CONTENT_TYPE, count).await;
+    serde_json::from_slice(&answer).expect("json")
+}
+
+/// A pull page (a frame, as the server answers the device's client).
+pub async fn pull(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &PullRequest,
+    count: &Counter,
+) -> PullResponse {
+    let plain = serde_json::to_vec(body).unwrap();
+    let (answer, framed) = send(http, url, token, &plain, "application/json", count).await;
+    if framed {
+        frame::decode(&answer).expect("frame")
+    } else {
+        serde_json::from_slice(&answer).expect("json")
+    }
 }
 
 /// Registers `n` devices of `user_id` straight in storage; their tokens.
@@ -297,7 +346,7 @@ pub async fn pull_items(
             snapshot,
             limit: Some(1000),
         };
-        let page: PullResponse = post(http, &format!("{url}/v1/pull"), token, &req, count).await;
+        let page = pull(http, &format!("{url}/v1/pull"), token, &req, count).await;
         items.extend(page.items);
         cursor = Some(page.cursor);
         snapshot = page.snapshot && page.more;

@@ -18,9 +18,7 @@ use std::time::{Duration, Instant};
 use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::store::Store;
 use gridwork_schema::territory::Territory;
-use gridwork_schema::wire::{
-    DocPush, PROTOCOL_VERSION, PullRequest, PullResponse, PushRequest, PushResponse,
-};
+use gridwork_schema::wire::{DocPush, PROTOCOL_VERSION, PullRequest, PushRequest, PushResponse};
 use gridwork_schema::*;
 use gridwork_sync_server::storage::NewUser;
 use gridwork_sync_server::{DatabaseConfig, auth, open_storage};
@@ -568,12 +566,13 @@ async fn gridwork(
         .into_iter()
         .zip(&data.devices)
         .map(|(token, records)| {
+            let actor = common::new_actor();
             let docs = records
                 .iter()
                 .map(|r| DocPush {
                     id: r.id().to_string(),
                     kind: "case".into(),
-                    changes: common::doc_bytes(r).into(),
+                    changes: common::doc_bytes(r, &actor).into(),
                 })
                 .collect();
             let push = PushRequest {
@@ -599,7 +598,7 @@ async fn gridwork(
             .map(|(token, body)| {
                 let (http, url, count) = (http.clone(), format!("{url}/v1/push"), count.clone());
                 tokio::spawn(async move {
-                    let r: PushResponse = common::post(&http, &url, &token, &body, &count).await;
+                    let r = common::push(&http, &url, &token, &body, &count).await;
                     r.results
                         .iter()
                         .filter(|x| !matches!(x.outcome, wire::DocOutcome::Accepted { .. }))
@@ -644,13 +643,14 @@ async fn gridwork(
     let bulk = common::register(storage.as_ref(), &sup.id, 1)
         .await
         .remove(0);
+    let bulk_actor = common::new_actor();
     for chunk in data.top_up.chunks(500) {
         let docs = chunk
             .iter()
             .map(|r| DocPush {
                 id: r.id().to_string(),
                 kind: "case".into(),
-                changes: common::doc_bytes(r).into(),
+                changes: common::doc_bytes(r, &bulk_actor).into(),
             })
             .collect();
         let body = PushRequest {
@@ -659,7 +659,7 @@ async fn gridwork(
             docs,
         };
         let _: PushResponse =
-            common::post(&http, &format!("{direct}/v1/push"), &bulk, &body, &quiet).await;
+            common::push(&http, &format!("{direct}/v1/push"), &bulk, &body, &quiet).await;
     }
 
     // 2. Cold pull into a real device store (core's Store and sync, SQLite on the device), then
@@ -735,13 +735,14 @@ async fn gridwork(
         .map(|i| common::case_record(&grid_path, 10_000_000 + i))
         .collect();
     let ids: Vec<String> = records.iter().map(|r| r.id().to_string()).collect();
+    let bulk_actor = common::new_actor();
     for chunk in records.chunks(500) {
         let docs = chunk
             .iter()
             .map(|r| DocPush {
                 id: r.id().to_string(),
                 kind: "case".into(),
-                changes: common::doc_bytes(r).into(),
+                changes: common::doc_bytes(r, &bulk_actor).into(),
             })
             .collect();
         let body = PushRequest {
@@ -750,7 +751,7 @@ async fn gridwork(
             docs,
         };
         let _: PushResponse =
-            common::post(&http, &format!("{direct}/v1/push"), &bulk, &body, &quiet).await;
+            common::push(&http, &format!("{direct}/v1/push"), &bulk, &body, &quiet).await;
     }
     let half = ids.len() / 2;
     let mut devices = Vec::new();
@@ -842,7 +843,7 @@ async fn gridwork(
                         snapshot: false,
                         limit: Some(1000),
                     };
-                    let page: PullResponse = common::post(&http, &url, &token, &req, &count).await;
+                    let page = common::pull(&http, &url, &token, &req, &count).await;
                     page.items.is_empty() && !page.more
                 })
             })
