@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use criterion::{BatchSize, Criterion};
 use gridwork_core::doc::Author;
-use gridwork_core::store::{ListFilter, Store};
+use gridwork_core::store::{ListFilter, MergeItem, Store};
 use gridwork_schema::territory::Territory;
 use gridwork_schema::{
     Case, CaseEvent, CaseEventKind, CaseKind, Category, Hlc, Level, Party, Record, RecordId,
@@ -386,7 +386,7 @@ fn summary(n_records: usize, build: Duration, store: &Store, grid: &TerritoryPat
     }
 }
 
-/// `GRIDWORK_BENCH_PROFILE=create|update|growth|text`: a plain loop of one operation, to run
+/// `GRIDWORK_BENCH_PROFILE=create|update|growth|text|pull`: a plain loop of one operation, to run
 /// under a profiler (`perf record`), or (`growth`) the cost of an edit as a record grows.
 fn profile(mode: &str) {
     let dir = tempfile::tempdir().expect("dir");
@@ -404,7 +404,7 @@ fn profile(mode: &str) {
             println!("create: {}", fmt(t));
         }
         "update" => {
-            let pool: Vec<String> = (0..500)
+            let pool: Vec<String> = (0..POOL)
                 .map(|i| {
                     let c = make_case(i, &grids[0], now);
                     store
@@ -414,7 +414,7 @@ fn profile(mode: &str) {
                 })
                 .collect();
             let t = mean(5000, |i| {
-                edit_core(&mut store, &pool[i % 500], i, now, &author)
+                edit_core(&mut store, &pool[i % POOL], i, now, &author)
             });
             println!("update: {}", fmt(t));
         }
@@ -459,7 +459,54 @@ fn profile(mode: &str) {
                 fmt(t)
             );
         }
-        other => eprintln!("unknown profile mode {other:?}: create, update, growth or text"),
+        "pull" => {
+            // A cold pull: whole documents from elsewhere merged into a store that has none.
+            let n = 3000;
+            let items: Vec<(String, Vec<u8>)> = (0..n)
+                .map(|i| {
+                    let c = make_case(i, &grids[i % grids.len()], now);
+                    let id = c.id.to_string();
+                    store.create(&Record::Case(c), &author).expect("create");
+                    let bytes = store.saved_doc(&id).expect("saved");
+                    (id, bytes)
+                })
+                .collect();
+            let device = tempfile::tempdir().expect("dir");
+            let mut fresh = store_in(device.path());
+            let start = Instant::now();
+            for (id, bytes) in &items {
+                fresh.merge(id, "case", bytes, true).expect("merge");
+            }
+            let t = start.elapsed();
+            println!(
+                "cold pull, one merge per record: {:.0} rec/s ({} per record)",
+                n as f64 / t.as_secs_f64(),
+                fmt(t / u32::try_from(n).unwrap_or(1))
+            );
+            let device = tempfile::tempdir().expect("dir");
+            let mut fresh = store_in(device.path());
+            let start = Instant::now();
+            for page in items.chunks(500) {
+                let page: Vec<MergeItem<'_>> = page
+                    .iter()
+                    .map(|(id, bytes)| MergeItem {
+                        id,
+                        kind: "case",
+                        bytes,
+                    })
+                    .collect();
+                fresh.merge_many(&page, true).expect("merge");
+            }
+            let t = start.elapsed();
+            println!(
+                "cold pull, pages of 500 (merge_many): {:.0} rec/s ({} per record)",
+                n as f64 / t.as_secs_f64(),
+                fmt(t / u32::try_from(n).unwrap_or(1))
+            );
+        }
+        other => {
+            eprintln!("unknown profile mode {other:?}: create, update, growth, text or pull");
+        }
     }
 }
 

@@ -753,14 +753,17 @@ fn diff_keyed_list(
         .filter_map(|v| Some((element_id(v)?, v)))
         .collect();
     let new_ids: BTreeSet<&str> = new.iter().filter_map(element_id).collect();
-    // Deletions first, from the back, so positions stay valid.
-    let before = doc_list_ids(doc, obj)?;
-    for (i, id) in before.iter().enumerate().rev() {
-        if let Some(id) = id
-            && old_by_id.contains_key(id.as_str())
-            && !new_ids.contains(id.as_str())
-        {
-            doc.delete(obj, i)?;
+    // Deletions first, from the back, so positions stay valid. Most edits delete nothing
+    // (an appended event): then the document's list need not be read twice.
+    if old_by_id.keys().any(|id| !new_ids.contains(id)) {
+        let before = doc_list_ids(doc, obj)?;
+        for (i, id) in before.iter().enumerate().rev() {
+            if let Some(id) = id
+                && old_by_id.contains_key(id.as_str())
+                && !new_ids.contains(id.as_str())
+            {
+                doc.delete(obj, i)?;
+            }
         }
     }
     // The document's ids by position, read once and kept in step with each insert.

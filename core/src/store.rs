@@ -454,31 +454,6 @@ impl Store {
         Ok(hlc)
     }
 
-    fn observe_hlcs(&mut self, value: &Value) -> Result<()> {
-        let Some(events) = value.get("events").and_then(Value::as_array) else {
-            return Ok(());
-        };
-        let max = events
-            .iter()
-            .filter_map(|e| {
-                e.get("at")
-                    .and_then(|a| serde_json::from_value::<Hlc>(a.clone()).ok())
-            })
-            .max();
-        if let Some(remote) = max {
-            let node = hex::encode(&self.identity.actor[..8]);
-            let mut clock = match self.meta("hlc")? {
-                Some(s) => s
-                    .parse()
-                    .map_or_else(|_| HlcClock::new(node.clone()), HlcClock::resume),
-                None => HlcClock::new(node),
-            };
-            clock.observe(&remote);
-            self.set_meta("hlc", Some(&clock.last().to_string()))?;
-        }
-        Ok(())
-    }
-
     fn validate(&self, record: &Record) -> Result<()> {
         let today = self.today();
         let known = |code: &str| self.territory.is_none_or(|t| t.contains(code));
@@ -490,9 +465,6 @@ impl Store {
     pub fn create(&mut self, record: &Record, author: &Author) -> Result<Summary> {
         self.validate(record)?;
         let id = record.id().to_string();
-        if self.doc_exists(&id)? {
-            return Err(StoreError::Immutable("id (it is taken)"));
-        }
         let value = serde_json::to_value(record).map_err(json_err)?;
         let at_ms = self.now().timestamp_millis();
         let mut d = RecordDoc::create(
@@ -502,14 +474,23 @@ impl Store {
             author,
             at_ms,
         )?;
-        let snapshot = d.save();
+        // The first change as it is, not a compacted save: a load reads either, and the
+        // compaction after `COMPACT_AFTER` edits writes the snapshot proper.
+        let snapshot = d.changes_after(&[]);
         let kind = value
             .get("type")
             .and_then(Value::as_str)
             .unwrap_or_default();
         let tx = self.conn.transaction()?;
+        // The primary key says whether the id is taken: no lookup before the insert.
         tx.prepare_cached("INSERT INTO docs (id, kind, snapshot, pending) VALUES (?1, ?2, ?3, 1)")?
-            .execute(params![id, kind, snapshot])?;
+            .execute(params![id, kind, snapshot])
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::ConstraintViolation) => {
+                    StoreError::Immutable("id (it is taken)")
+                }
+                _ => StoreError::Sqlite(e),
+            })?;
         let input = RowInput {
             record: Some(record),
             value: &value,
@@ -574,11 +555,7 @@ impl Store {
         }
         let bytes = d.changes_after(&before);
         let tx = self.conn.transaction()?;
-        append_changes(&tx, id, &bytes, d)?;
-        tx.prepare_cached(
-            "UPDATE docs SET pending = 1, refused_code = NULL, refused_message = NULL WHERE id = ?1",
-        )?
-        .execute([id])?;
+        append_changes(&tx, id, &bytes, d, Origin::Local)?;
         // A local edit adds no conflicts; it may settle some, so count again only if any.
         let had: u32 = tx
             .prepare_cached("SELECT conflicts FROM records WHERE id = ?1")?
@@ -647,11 +624,7 @@ impl Store {
         let at_ms = d.last_change_ms();
         let bytes = d.changes_after(&before);
         let tx = self.conn.transaction()?;
-        append_changes(&tx, id, &bytes, d)?;
-        tx.execute(
-            "UPDATE docs SET pending = 1, refused_code = NULL, refused_message = NULL WHERE id = ?1",
-            [id],
-        )?;
+        append_changes(&tx, id, &bytes, d, Origin::Local)?;
         let input = RowInput::from_doc(d, &settled, record.as_ref(), at_ms);
         let s = write_row(&tx, id, &input)?;
         tx.commit()?;
@@ -781,106 +754,45 @@ impl Store {
         bytes: &[u8],
         from_server: bool,
     ) -> Result<MergeOutcome> {
-        doc::check_bytes(bytes)?;
-        let existing = self.doc_exists(id)?;
-        let mut d = if existing {
-            self.take_doc(id)?
-        } else {
-            RecordDoc::load(&[], &self.identity.actor).or_else(|_| {
-                RecordDoc::create(
-                    &self.identity.actor,
-                    &Value::Object(Default::default()),
-                    &[],
-                    &Author::default(),
-                    0,
-                )
-            })?
-        };
-        let result = self.merge_doc(id, kind, &mut d, bytes, existing, from_server);
-        match &result {
-            Ok(_) => self.cache_put(id.to_owned(), d),
-            Err(_) => {
-                self.cache.remove(id);
+        let mut out = self.merge_many(&[MergeItem { id, kind, bytes }], from_server)?;
+        out.pop().ok_or_else(|| StoreError::NotFound(id.to_owned()))
+    }
+
+    /// [`Store::merge`] for many records at once (a pull page), in one transaction: all of
+    /// them are merged, or (on any error) none. The clock observes the newest stamp once.
+    ///
+    /// Documents merged here are not kept in memory (a bulk pull would only push out the
+    /// ones being edited); documents that were cached stay cached, up to date.
+    pub fn merge_many(
+        &mut self,
+        items: &[MergeItem<'_>],
+        from_server: bool,
+    ) -> Result<Vec<MergeOutcome>> {
+        for item in items {
+            doc::check_bytes(item.bytes)?;
+        }
+        let mut touched: HashMap<String, (RecordDoc, bool)> = HashMap::new();
+        for item in items {
+            if let Some(d) = self.cache.remove(item.id) {
+                touched.insert(item.id.to_owned(), (d, true));
+            }
+        }
+        let result = merge_batch(
+            &mut self.conn,
+            &self.identity.actor,
+            items,
+            from_server,
+            &mut touched,
+        );
+        // On an error nothing was written: the touched documents (changed in memory) go.
+        if result.is_ok() {
+            for (id, (d, was_cached)) in touched {
+                if was_cached {
+                    self.cache_put(id, d);
+                }
             }
         }
         result
-    }
-
-    fn merge_doc(
-        &mut self,
-        id: &str,
-        kind: &str,
-        d: &mut RecordDoc,
-        bytes: &[u8],
-        existing: bool,
-        from_server: bool,
-    ) -> Result<MergeOutcome> {
-        let bytes_in = bytes;
-        let before = d.heads();
-        let new_ops = d.merge_bytes(bytes)?;
-        let incomplete = !d.automerge().get_missing_deps(&[]).is_empty();
-        let (pending, synced): (bool, Vec<ChangeHash>) = if existing {
-            let (pending, synced): (bool, String) = self.conn.query_row(
-                "SELECT pending, synced_heads FROM docs WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            (pending, from_hex_heads(&synced)?)
-        } else {
-            (false, Vec::new())
-        };
-        if new_ops == 0 && existing && !incomplete {
-            return Ok(MergeOutcome {
-                id: id.to_owned(),
-                new_ops,
-                incomplete,
-            });
-        }
-        let value = d.to_value();
-        self.observe_hlcs(&value)?;
-        let new_heads = d.heads();
-        let changed_ms = d
-            .automerge()
-            .get_changes_meta(&before)
-            .iter()
-            .map(|m| m.timestamp)
-            .max()
-            .unwrap_or(0);
-        let record = summary::parse_record(&value);
-        // What the server holds: everything we had if nothing was pending, plus what it sent.
-        let (synced_heads, pending) = if from_server && !pending {
-            (new_heads, false)
-        } else {
-            (synced, true)
-        };
-        let tx = self.conn.transaction()?;
-        if existing {
-            let bytes = d.changes_after(&before);
-            append_changes(&tx, id, &bytes, d)?;
-            if incomplete {
-                // Changes waiting for their dependencies are not part of the document yet;
-                // keep the raw bytes so they survive until the dependencies arrive.
-                append_changes(&tx, id, bytes_in, d)?;
-            }
-        } else {
-            // The bytes as received (checked above) hold exactly this document, including
-            // changes still waiting for dependencies, which a fresh save would drop; and
-            // re-encoding them would cost more than the merge.
-            tx.prepare_cached("INSERT INTO docs (id, kind, snapshot) VALUES (?1, ?2, ?3)")?
-                .execute(params![id, kind, bytes_in])?;
-        }
-        tx.execute(
-            "UPDATE docs SET pending = ?2, synced_heads = ?3 WHERE id = ?1",
-            params![id, pending, to_hex_heads(&synced_heads)],
-        )?;
-        let input = RowInput::from_doc(d, &value, record.as_ref(), changed_ms);
-        write_row(&tx, id, &input)?;
-        tx.commit()?;
-        Ok(MergeOutcome {
-            id: id.to_owned(),
-            new_ops,
-            incomplete,
-        })
     }
 
     /// Records with changes the server has not acknowledged (refused ones are left out until
@@ -1147,31 +1059,8 @@ impl Store {
         Ok(())
     }
 
-    fn doc_exists(&self, id: &str) -> Result<bool> {
-        Ok(self
-            .conn
-            .query_row("SELECT 1 FROM docs WHERE id = ?1", [id], |_| Ok(()))
-            .optional()?
-            .is_some())
-    }
-
     fn load_doc(&self, id: &str) -> Result<RecordDoc> {
-        let snapshot: Vec<u8> = self
-            .conn
-            .query_row("SELECT snapshot FROM docs WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound(id.to_owned()))?;
-        let mut d = RecordDoc::load(&snapshot, &self.identity.actor)?;
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT bytes FROM doc_changes WHERE doc_id = ?1 ORDER BY n")?;
-        let chunks = stmt.query_map([id], |r| r.get::<_, Vec<u8>>(0))?;
-        for c in chunks {
-            d.merge_bytes(&c?)?;
-        }
-        Ok(d)
+        load_doc_from(&self.conn, id, &self.identity.actor)
     }
 
     /// Takes a document out of the cache (or loads it); callers put it back on success.
@@ -1197,28 +1086,268 @@ impl Store {
     }
 }
 
-fn append_changes(tx: &Transaction<'_>, id: &str, bytes: &[u8], d: &mut RecordDoc) -> Result<()> {
+/// One record's bytes for [`Store::merge_many`].
+#[derive(Debug, Clone, Copy)]
+pub struct MergeItem<'a> {
+    /// Record id.
+    pub id: &'a str,
+    /// Record kind.
+    pub kind: &'a str,
+    /// Automerge bytes (changes or a saved document).
+    pub bytes: &'a [u8],
+}
+
+fn doc_exists_in(conn: &Connection, id: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM docs WHERE id = ?1")?
+        .query_row([id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+fn load_doc_from(conn: &Connection, id: &str, actor: &[u8]) -> Result<RecordDoc> {
+    let (mut bytes, tail): (Vec<u8>, i64) = conn
+        .prepare_cached("SELECT snapshot, tail FROM docs WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(id.to_owned()))?;
+    if tail == 0 {
+        return Ok(RecordDoc::load(&bytes, actor)?);
+    }
+    // One load of snapshot and tail together applies the tail's changes as one batch,
+    // several times cheaper than merging them chunk by chunk.
+    let mut stmt =
+        conn.prepare_cached("SELECT bytes FROM doc_changes WHERE doc_id = ?1 ORDER BY n")?;
+    let mut chunks = Vec::new();
+    for c in stmt.query_map([id], |r| r.get::<_, Vec<u8>>(0))? {
+        let c = c?;
+        doc::check_bytes(&c)?;
+        chunks.push(c);
+    }
+    let first = bytes.len();
+    for c in &chunks {
+        bytes.extend_from_slice(c);
+    }
+    match RecordDoc::load(&bytes, actor) {
+        Ok(d) => Ok(d),
+        // A tail that does not load in one piece (a snapshot that is itself only changes
+        // still waiting for their dependencies): merge chunk by chunk.
+        Err(_) => {
+            let mut d = RecordDoc::load(&bytes[..first], actor)?;
+            for c in &chunks {
+                d.merge_bytes(c)?;
+            }
+            Ok(d)
+        }
+    }
+}
+
+/// The newest HLC among a record's events, if any.
+fn newest_hlc(value: &Value) -> Option<Hlc> {
+    value
+        .get("events")?
+        .as_array()?
+        .iter()
+        .filter_map(|e| Hlc::deserialize(e.get("at")?).ok())
+        .max()
+}
+
+/// Moves the device's clock past `remote` (so its next stamps sort after what it has seen).
+fn observe_hlc(conn: &Connection, actor: &[u8; 16], remote: &Hlc) -> Result<()> {
+    let node = hex::encode(&actor[..8]);
+    let stored: Option<String> = conn
+        .prepare_cached("SELECT value FROM meta WHERE key = 'hlc'")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    let mut clock = match stored {
+        Some(s) => s
+            .parse()
+            .map_or_else(|_| HlcClock::new(node.clone()), HlcClock::resume),
+        None => HlcClock::new(node),
+    };
+    clock.observe(remote);
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES ('hlc', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute([clock.last().to_string()])?;
+    Ok(())
+}
+
+/// The work of [`Store::merge_many`], in one transaction. `touched` holds the documents
+/// taken out of the cache and receives every document merged.
+fn merge_batch(
+    conn: &mut Connection,
+    actor: &[u8; 16],
+    items: &[MergeItem<'_>],
+    from_server: bool,
+    touched: &mut HashMap<String, (RecordDoc, bool)>,
+) -> Result<Vec<MergeOutcome>> {
+    let tx = conn.transaction()?;
+    let mut outcomes = Vec::with_capacity(items.len());
+    let mut newest: Option<Hlc> = None;
+    for item in items {
+        let existing = doc_exists_in(&tx, item.id)?;
+        let (mut d, was_cached) = match touched.remove(item.id) {
+            Some(entry) => entry,
+            None if existing => (load_doc_from(&tx, item.id, actor)?, false),
+            None => (
+                RecordDoc::load(&[], actor).or_else(|_| {
+                    RecordDoc::create(
+                        actor,
+                        &Value::Object(Default::default()),
+                        &[],
+                        &Author::default(),
+                        0,
+                    )
+                })?,
+                false,
+            ),
+        };
+        let outcome = merge_one(&tx, item, &mut d, existing, from_server, &mut newest)?;
+        outcomes.push(outcome);
+        touched.insert(item.id.to_owned(), (d, was_cached));
+    }
+    if let Some(remote) = &newest {
+        observe_hlc(&tx, actor, remote)?;
+    }
+    tx.commit()?;
+    Ok(outcomes)
+}
+
+fn merge_one(
+    tx: &Transaction<'_>,
+    item: &MergeItem<'_>,
+    d: &mut RecordDoc,
+    existing: bool,
+    from_server: bool,
+    newest: &mut Option<Hlc>,
+) -> Result<MergeOutcome> {
+    let id = item.id;
+    let bytes_in = item.bytes;
+    let before = d.heads();
+    let new_ops = d.merge_bytes(bytes_in)?;
+    let incomplete = !d.automerge().get_missing_deps(&[]).is_empty();
+    let (pending, synced): (bool, Vec<ChangeHash>) = if existing {
+        let (pending, synced): (bool, String) = tx
+            .prepare_cached("SELECT pending, synced_heads FROM docs WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        (pending, from_hex_heads(&synced)?)
+    } else {
+        (false, Vec::new())
+    };
+    let outcome = MergeOutcome {
+        id: id.to_owned(),
+        new_ops,
+        incomplete,
+    };
+    if new_ops == 0 && existing && !incomplete {
+        return Ok(outcome);
+    }
+    let value = d.to_value();
+    if let Some(h) = newest_hlc(&value)
+        && newest.as_ref().is_none_or(|n| h > *n)
+    {
+        *newest = Some(h);
+    }
+    let new_heads = d.heads();
+    let changed_ms = d
+        .automerge()
+        .get_changes_meta(&before)
+        .iter()
+        .map(|m| m.timestamp)
+        .max()
+        .unwrap_or(0);
+    let record = summary::parse_record(&value);
+    // What the server holds: everything we had if nothing was pending, plus what it sent.
+    let (synced_heads, pending) = if from_server && !pending {
+        (new_heads, false)
+    } else {
+        (synced, true)
+    };
+    if existing {
+        let bytes = d.changes_after(&before);
+        append_changes(tx, id, &bytes, d, Origin::Remote)?;
+        if incomplete {
+            // Changes waiting for their dependencies are not part of the document yet;
+            // keep the raw bytes so they survive until the dependencies arrive.
+            append_changes(tx, id, bytes_in, d, Origin::Remote)?;
+        }
+        tx.prepare_cached("UPDATE docs SET pending = ?2, synced_heads = ?3 WHERE id = ?1")?
+            .execute(params![id, pending, to_hex_heads(&synced_heads)])?;
+    } else {
+        // The bytes as received (checked above) hold exactly this document, including
+        // changes still waiting for dependencies, which a fresh save would drop; and
+        // re-encoding them would cost more than the merge.
+        tx.prepare_cached(
+            "INSERT INTO docs (id, kind, snapshot, pending, synced_heads)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![
+            id,
+            item.kind,
+            bytes_in,
+            pending,
+            to_hex_heads(&synced_heads)
+        ])?;
+    }
+    let input = RowInput::from_doc(d, &value, record.as_ref(), changed_ms);
+    write_row(tx, id, &input)?;
+    Ok(outcome)
+}
+
+/// Who wrote the changes [`append_changes`] stores.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// This device: the record is pending again and any refusal is cleared (same statement).
+    Local,
+    /// Elsewhere: the caller sets `pending` and `synced_heads` itself.
+    Remote,
+}
+
+fn append_changes(
+    tx: &Transaction<'_>,
+    id: &str,
+    bytes: &[u8],
+    d: &mut RecordDoc,
+    origin: Origin,
+) -> Result<()> {
+    let local = origin == Origin::Local;
     if bytes.is_empty() {
+        if local {
+            tx.prepare_cached(
+                "UPDATE docs SET pending = 1, refused_code = NULL, refused_message = NULL
+                 WHERE id = ?1",
+            )?
+            .execute([id])?;
+        }
         return Ok(());
     }
-    let tail: i64 = tx.query_row("SELECT tail FROM docs WHERE id = ?1", [id], |r| r.get(0))?;
+    let tail: i64 = tx
+        .prepare_cached("SELECT tail FROM docs WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))?;
     // A snapshot holds only applied changes: while some wait for dependencies, keep the tail.
     let waiting = !d.automerge().get_missing_deps(&[]).is_empty();
     if tail + 1 >= COMPACT_AFTER && !waiting {
-        tx.execute("DELETE FROM doc_changes WHERE doc_id = ?1", [id])?;
-        tx.execute(
-            "UPDATE docs SET snapshot = ?2, tail = 0 WHERE id = ?1",
-            params![id, d.save()],
-        )?;
+        tx.prepare_cached("DELETE FROM doc_changes WHERE doc_id = ?1")?
+            .execute([id])?;
+        let sql = if local {
+            "UPDATE docs SET snapshot = ?2, tail = 0, pending = 1, refused_code = NULL,
+                 refused_message = NULL WHERE id = ?1"
+        } else {
+            "UPDATE docs SET snapshot = ?2, tail = 0 WHERE id = ?1"
+        };
+        tx.prepare_cached(sql)?.execute(params![id, d.save()])?;
     } else {
-        tx.execute(
-            "INSERT INTO doc_changes (doc_id, n, bytes) VALUES (?1, ?2, ?3)",
-            params![id, tail + 1, bytes],
-        )?;
-        tx.execute(
-            "UPDATE docs SET tail = ?2 WHERE id = ?1",
-            params![id, tail + 1],
-        )?;
+        tx.prepare_cached("INSERT INTO doc_changes (doc_id, n, bytes) VALUES (?1, ?2, ?3)")?
+            .execute(params![id, tail + 1, bytes])?;
+        let sql = if local {
+            "UPDATE docs SET tail = ?2, pending = 1, refused_code = NULL, refused_message = NULL
+             WHERE id = ?1"
+        } else {
+            "UPDATE docs SET tail = ?2 WHERE id = ?1"
+        };
+        tx.prepare_cached(sql)?.execute(params![id, tail + 1])?;
     }
     Ok(())
 }

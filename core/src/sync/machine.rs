@@ -15,7 +15,7 @@ use gridwork_schema::wire::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::store::{MergeOutcome, PendingDoc, Refusal, Result, Store};
+use crate::store::{MergeItem, MergeOutcome, PendingDoc, Refusal, Result, Store};
 
 /// Most documents in one push.
 pub const PUSH_BATCH_DOCS: usize = 200;
@@ -36,6 +36,10 @@ pub trait LocalDocs {
     fn refused(&mut self, id: &str, refusal: &Refusal) -> Result<()>;
     /// Merges bytes from the server.
     fn merge(&mut self, item: &PullItem) -> Result<MergeOutcome>;
+    /// Merges a page of items from the server, all or none; outcomes in the items' order.
+    fn merge_page(&mut self, items: &[PullItem]) -> Result<Vec<MergeOutcome>> {
+        items.iter().map(|item| self.merge(item)).collect()
+    }
     /// The saved pull position: cursor and whether a snapshot pass is under way.
     fn cursor(&self) -> Result<(Option<u64>, bool)>;
     /// Saves the pull position (after the page's documents are merged).
@@ -279,9 +283,8 @@ impl SyncMachine {
     }
 
     fn handle_pull(&mut self, docs: &mut impl LocalDocs, r: PullResponse) -> Result<()> {
-        for item in &r.items {
+        for (item, outcome) in r.items.iter().zip(docs.merge_page(&r.items)?) {
             self.report.items += 1;
-            let outcome = docs.merge(item)?;
             if outcome.new_ops > 0 {
                 self.report.pulled += 1;
             }
@@ -299,8 +302,7 @@ impl SyncMachine {
     }
 
     fn handle_docs(&mut self, docs: &mut impl LocalDocs, r: DocsResponse) -> Result<()> {
-        for item in &r.items {
-            let outcome = docs.merge(item)?;
+        for (item, outcome) in r.items.iter().zip(docs.merge_page(&r.items)?) {
             self.report.fetched_whole += 1;
             if outcome.new_ops > 0 {
                 self.report.pulled += 1;
@@ -348,6 +350,18 @@ impl LocalDocs for Store {
 
     fn merge(&mut self, item: &PullItem) -> Result<MergeOutcome> {
         Store::merge(self, &item.id, &item.kind, item.data.as_slice(), true)
+    }
+
+    fn merge_page(&mut self, items: &[PullItem]) -> Result<Vec<MergeOutcome>> {
+        let items: Vec<MergeItem<'_>> = items
+            .iter()
+            .map(|item| MergeItem {
+                id: &item.id,
+                kind: &item.kind,
+                bytes: item.data.as_slice(),
+            })
+            .collect();
+        self.merge_many(&items, true)
     }
 
     fn cursor(&self) -> Result<(Option<u64>, bool)> {
