@@ -13,7 +13,7 @@ use chrono::Utc;
 use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_schema::frame;
 use gridwork_schema::wire::{
-    PROTOCOL_VERSION, PullRequest, PullResponse, PushRequest, PushResponse,
+    DocPush, PROTOCOL_VERSION, PullRequest, PullResponse, PushRequest, PushResponse,
 };
 use gridwork_schema::*;
 use gridwork_sync_server::auth;
@@ -292,6 +292,34 @@ pub async fn push(
     let plain = frame::encode(body.clone());
     let (answer, _) = send(http, url, token, &plain, frame::FRAME_CONTENT_TYPE, count).await;
     serde_json::from_slice(&answer).expect("json")
+}
+
+/// Pushes `records` as one device holding them would (one actor id), 500 to a request: the
+/// benches' set-up traffic.
+pub async fn push_records(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    records: &[Record],
+    count: &Counter,
+) {
+    let actor = new_actor();
+    for chunk in records.chunks(500) {
+        let docs = chunk
+            .iter()
+            .map(|r| DocPush {
+                id: r.id().to_string(),
+                kind: "case".into(),
+                changes: doc_bytes(r, &actor).into(),
+            })
+            .collect();
+        let body = PushRequest {
+            protocol: PROTOCOL_VERSION,
+            schema_version: SCHEMA_VERSION,
+            docs,
+        };
+        push(http, &format!("{url}/v1/push"), token, &body, count).await;
+    }
 }
 
 /// A pull page (a frame, as the server answers the device's client).

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::store::Store;
 use gridwork_schema::territory::Territory;
-use gridwork_schema::wire::{DocPush, PROTOCOL_VERSION, PullRequest, PushRequest, PushResponse};
+use gridwork_schema::wire::{DocPush, PROTOCOL_VERSION, PullRequest, PushRequest};
 use gridwork_schema::*;
 use gridwork_sync_server::storage::NewUser;
 use gridwork_sync_server::{DatabaseConfig, auth, open_storage};
@@ -643,24 +643,7 @@ async fn gridwork(
     let bulk = common::register(storage.as_ref(), &sup.id, 1)
         .await
         .remove(0);
-    let bulk_actor = common::new_actor();
-    for chunk in data.top_up.chunks(500) {
-        let docs = chunk
-            .iter()
-            .map(|r| DocPush {
-                id: r.id().to_string(),
-                kind: "case".into(),
-                changes: common::doc_bytes(r, &bulk_actor).into(),
-            })
-            .collect();
-        let body = PushRequest {
-            protocol: PROTOCOL_VERSION,
-            schema_version: SCHEMA_VERSION,
-            docs,
-        };
-        let _: PushResponse =
-            common::push(&http, &format!("{direct}/v1/push"), &bulk, &body, &quiet).await;
-    }
+    common::push_records(&http, &direct, &bulk, &data.top_up, &quiet).await;
 
     // 2. Cold pull into a real device store (core's Store and sync, SQLite on the device), then
     // a warm re-pull with nothing new.
@@ -735,24 +718,7 @@ async fn gridwork(
         .map(|i| common::case_record(&grid_path, 10_000_000 + i))
         .collect();
     let ids: Vec<String> = records.iter().map(|r| r.id().to_string()).collect();
-    let bulk_actor = common::new_actor();
-    for chunk in records.chunks(500) {
-        let docs = chunk
-            .iter()
-            .map(|r| DocPush {
-                id: r.id().to_string(),
-                kind: "case".into(),
-                changes: common::doc_bytes(r, &bulk_actor).into(),
-            })
-            .collect();
-        let body = PushRequest {
-            protocol: PROTOCOL_VERSION,
-            schema_version: SCHEMA_VERSION,
-            docs,
-        };
-        let _: PushResponse =
-            common::push(&http, &format!("{direct}/v1/push"), &bulk, &body, &quiet).await;
-    }
+    common::push_records(&http, &direct, &bulk, &records, &quiet).await;
     let half = ids.len() / 2;
     let mut devices = Vec::new();
     let mut dirs = Vec::new();
