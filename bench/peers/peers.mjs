@@ -375,7 +375,10 @@ const amCommands = {
       docs.push((await findRetrying(repo, a.url, id)).doc());
     });
     const secs = now() - t;
-    await repo.flush();
+    // Let the repo's throttled saves (100 ms) finish before shutting down: a flush racing
+    // them has been seen to leave a document's files incomplete, so that the warm re-pull
+    // below fetched it again.
+    await sleep(2000);
     await repo.shutdown();
     out({
       secs,

@@ -1,7 +1,7 @@
 //! A smoke test of the peers benchmark harness (`cargo xtask bench --peers`): its quick mode
 //! runs every workload against Gridwork (SQLite, and PostgreSQL when
-//! `GRIDWORK_TEST_DATABASE_URL` is set), pouchdb-server and automerge-repo, and every result must
-//! be correct. No timing is asserted. The peers are installed from the npm registry into
+//! `GRIDWORK_TEST_DATABASE_URL` is set), pouchdb-server and automerge-repo; Gridwork's results
+//! must be correct and every peer workload must run to a verdict. No timing is asserted. The peers are installed from the npm registry into
 //! ~/.cache/gridwork/peers on first use.
 
 #[path = "../benches/common/mod.rs"]
@@ -16,11 +16,32 @@ async fn quick_mode_completes_with_correct_results_and_prints_the_table() {
         .unwrap_or_else(|e| panic!("the peers harness could not run: {e}"));
     let table = report.table();
     println!("{table}\n{}", report.goals());
-    assert!(
-        report.all_correct(),
-        "wrong results: {:#?}",
-        report.failures()
-    );
+    // Gridwork must be right on every workload. A peer's own wrong answer (automerge-repo has
+    // been seen to lose a document's saved changes across a restart) is shown in the table as
+    // the harness found it; this test checks the harness, not the peers, so it only requires
+    // that every peer workload ran to a verdict.
+    let failures = report.failures();
+    let ours: Vec<_> = failures
+        .iter()
+        .filter(|f| f.starts_with("Gridwork"))
+        .collect();
+    assert!(ours.is_empty(), "wrong results from Gridwork: {ours:#?}");
+    for system in [harness::POUCH, harness::AUTOMERGE] {
+        for workload in harness::WORKLOADS {
+            let f = report
+                .get(system, workload)
+                .unwrap_or_else(|| panic!("{workload} did not run on {system}"));
+            let skipped = f.wrong.as_deref().is_some_and(|w| w.starts_with("skipped"));
+            assert!(
+                f.secs > 0.0 || skipped,
+                "{workload} on {system} did not complete: {:?}",
+                f.wrong
+            );
+        }
+    }
+    if !failures.is_empty() {
+        println!("peers' wrong answers, as reported in the table: {failures:#?}");
+    }
     for system in [harness::GRIDWORK_SQLITE, harness::POUCH, harness::AUTOMERGE] {
         for workload in harness::WORKLOADS {
             assert!(

@@ -126,7 +126,8 @@ impl Report {
         out
     }
 
-    fn get(&self, sys: &str, w: &str) -> Option<&Figures> {
+    /// The figures of one workload on one system.
+    pub fn get(&self, sys: &str, w: &str) -> Option<&Figures> {
         self.systems
             .iter()
             .find(|(s, _)| s == sys)
