@@ -291,6 +291,11 @@ impl RecordDoc {
         }
     }
 
+    /// How many operations the document holds.
+    pub fn op_count(&self) -> usize {
+        usize::try_from(self.doc.stats().num_ops).unwrap_or(usize::MAX)
+    }
+
     /// The current heads of the document.
     pub fn heads(&mut self) -> Vec<ChangeHash> {
         self.doc.get_heads()
