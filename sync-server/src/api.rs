@@ -120,7 +120,7 @@ pub fn router(state: AppState) -> Router {
         crate::report_api::RecordsBehind,
         crate::report::RecordRef
     )),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &FrameBodies)
 )]
 pub struct ApiDoc;
 
@@ -135,6 +135,54 @@ impl utoipa::Modify for BearerAuth {
                 "bearer",
                 SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
             );
+        }
+    }
+}
+
+/// Protocol 2's binary bodies: push takes a frame, pull and docs answer one when asked
+/// (`Accept`). The derive describes the JSON forms; this adds the frame beside them.
+#[derive(Debug)]
+struct FrameBodies;
+
+impl utoipa::Modify for FrameBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        use utoipa::openapi::{ContentBuilder, RefOr};
+        let frame_body = || {
+            ContentBuilder::new()
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                        .description(Some(
+                            "The JSON message with its byte fields left empty, followed by \
+                             those bytes raw: \"GWF1\" | u32 LE header length | header JSON | \
+                             per byte field, in message order: u32 LE length | bytes.",
+                        )),
+                ))
+                .build()
+        };
+        for (path, request, response) in [
+            ("/v1/push", true, false),
+            ("/v1/pull", false, true),
+            ("/v1/docs", false, true),
+        ] {
+            let Some(op) = openapi
+                .paths
+                .paths
+                .get_mut(path)
+                .and_then(|p| p.post.as_mut())
+            else {
+                continue;
+            };
+            if request && let Some(body) = op.request_body.as_mut() {
+                body.content
+                    .insert(frame::FRAME_CONTENT_TYPE.into(), frame_body());
+            }
+            if response && let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") {
+                ok.content
+                    .insert(frame::FRAME_CONTENT_TYPE.into(), frame_body());
+            }
         }
     }
 }

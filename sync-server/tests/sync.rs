@@ -8,7 +8,11 @@ use std::time::Duration;
 
 use common::*;
 use gridwork_schema::Role;
-use gridwork_schema::wire::{Bytes, DocOutcome, DocPush, ErrorBody, RefusalCode, UploadStatus};
+use gridwork_schema::SCHEMA_VERSION;
+use gridwork_schema::wire::{
+    Bytes, DocOutcome, DocPush, ErrorBody, PROTOCOL_VERSION, PushRequest, PushResponse,
+    RefusalCode, UploadStatus,
+};
 use gridwork_sync_server::storage::{PageLimits, ScopeFilter};
 use serde_json::json;
 use sha2::Digest;
@@ -235,6 +239,37 @@ async fn push_pull_round_trip(b: Backend) {
     let page: gridwork_schema::wire::PullResponse = serde_json::from_slice(&raw).unwrap();
     assert_eq!(page.items.len(), 5);
 
+    // A push frame compressed for the uplink (brotli), as the device's client sends it.
+    let new_case = phone.create(case(&new_id(), GRID1, &grid, vec![]));
+    let frame = gridwork_schema::frame::encode(PushRequest {
+        protocol: PROTOCOL_VERSION,
+        schema_version: SCHEMA_VERSION,
+        docs: phone.outgoing(),
+    });
+    let resp = phone
+        .api
+        .http
+        .post(format!("{url}/v1/push"))
+        .bearer_auth(&phone.api.token)
+        .header("content-type", gridwork_schema::frame::FRAME_CONTENT_TYPE)
+        .header(
+            "content-encoding",
+            gridwork_core::sync::client::UPLOAD_ENCODING,
+        )
+        .body(gridwork_core::sync::client::compress_upload(&frame))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let pushed: PushResponse = resp.json().await.unwrap();
+    assert!(
+        pushed
+            .results
+            .iter()
+            .any(|r| r.id == new_case && matches!(r.outcome, DocOutcome::Accepted { .. })),
+        "{pushed:?}"
+    );
+
     // The OpenAPI description is served.
     let doc: serde_json::Value = reqwest::get(format!("{url}/openapi.json"))
         .await
@@ -243,6 +278,19 @@ async fn push_pull_round_trip(b: Backend) {
         .await
         .unwrap();
     assert!(doc["paths"]["/v1/push"].is_object());
+    // Both bodies of protocol 2 are described: JSON and the binary frame.
+    let frame = gridwork_schema::frame::FRAME_CONTENT_TYPE;
+    let push_body = &doc["paths"]["/v1/push"]["post"]["requestBody"]["content"];
+    assert!(push_body["application/json"].is_object(), "{push_body}");
+    assert_eq!(
+        push_body[frame]["schema"]["format"], "binary",
+        "{push_body}"
+    );
+    for path in ["/v1/pull", "/v1/docs"] {
+        let ok = &doc["paths"][path]["post"]["responses"]["200"]["content"];
+        assert!(ok["application/json"].is_object(), "{path}: {ok}");
+        assert!(ok[frame].is_object(), "{path}: {ok}");
+    }
     h.server.shutdown().await;
 }
 on_both!(push_pull_round_trip);

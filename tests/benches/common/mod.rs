@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::Utc;
 use gridwork_core::doc::{Author, RecordDoc};
+use gridwork_core::sync::client;
 use gridwork_schema::frame;
 use gridwork_schema::wire::{
     DocPush, PROTOCOL_VERSION, PullRequest, PullResponse, PushRequest, PushResponse,
@@ -231,29 +232,57 @@ pub struct Counter {
     pub down: AtomicU64,
 }
 
-/// Sends a body as the device's client does (zstd both ways, frames accepted, bytes counted
+/// A request body ready to go, compressed as the device's client compresses it.
+pub struct Upload {
+    pub body: Vec<u8>,
+    pub encoding: &'static str,
+    pub content_type: &'static str,
+}
+
+impl Upload {
+    /// A push: a frame, compressed for the uplink ([`client::compress_upload`]). A device
+    /// prepares it on its own CPU before it connects, so a load run makes it up front.
+    pub fn push(body: &PushRequest) -> Upload {
+        Upload {
+            body: client::compress_upload(&frame::encode(body.clone())),
+            encoding: client::UPLOAD_ENCODING,
+            content_type: frame::FRAME_CONTENT_TYPE,
+        }
+    }
+
+    /// A small JSON body (a pull request), zstd.
+    pub fn json(plain: &[u8]) -> Upload {
+        Upload {
+            body: zstd::encode_all(plain, 3).unwrap(),
+            encoding: "zstd",
+            content_type: "application/json",
+        }
+    }
+}
+
+/// Sends a body as the device's client does (frames accepted, zstd answers, bytes counted
 /// as on the wire); returns the plain answer and whether it is a frame.
 pub async fn send(
     http: &reqwest::Client,
     url: &str,
     token: &str,
-    plain: &[u8],
-    content_type: &str,
+    upload: &Upload,
     count: &Counter,
 ) -> (Vec<u8>, bool) {
-    let body = zstd::encode_all(plain, 3).unwrap();
-    count.up.fetch_add(body.len() as u64, Ordering::Relaxed);
+    count
+        .up
+        .fetch_add(upload.body.len() as u64, Ordering::Relaxed);
     let resp = http
         .post(url)
         .bearer_auth(token)
-        .header("content-type", content_type)
+        .header("content-type", upload.content_type)
         .header(
             "accept",
             "application/vnd.gridwork.frame, application/json;q=0.9",
         )
-        .header("content-encoding", "zstd")
+        .header("content-encoding", upload.encoding)
         .header("accept-encoding", "zstd")
-        .body(body)
+        .body(upload.body.clone())
         .send()
         .await
         .expect("request");
@@ -289,8 +318,18 @@ pub async fn push(
     body: &PushRequest,
     count: &Counter,
 ) -> PushResponse {
-    let plain = frame::encode(body.clone());
-    let (answer, _) = send(http, url, token, &plain, frame::FRAME_CONTENT_TYPE, count).await;
+    push_prepared(http, url, token, &Upload::push(body), count).await
+}
+
+/// Sends a push made up front by [`Upload::push`].
+pub async fn push_prepared(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    upload: &Upload,
+    count: &Counter,
+) -> PushResponse {
+    let (answer, _) = send(http, url, token, upload, count).await;
     serde_json::from_slice(&answer).expect("json")
 }
 
@@ -331,7 +370,7 @@ pub async fn pull(
     count: &Counter,
 ) -> PullResponse {
     let plain = serde_json::to_vec(body).unwrap();
-    let (answer, framed) = send(http, url, token, &plain, "application/json", count).await;
+    let (answer, framed) = send(http, url, token, &Upload::json(&plain), count).await;
     if framed {
         frame::decode(&answer).expect("frame")
     } else {
@@ -452,4 +491,17 @@ pub fn server_bin() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(Path::parent).unwrap();
     profile_dir.join("gridwork-server")
+}
+
+/// The size of the PostgreSQL database at `url` (0 if it cannot be read).
+pub async fn pg_size(url: &str) -> u64 {
+    let Ok((client, conn)) = tokio_postgres::connect(url, tokio_postgres::NoTls).await else {
+        return 0;
+    };
+    tokio::spawn(conn);
+    client
+        .query_one("SELECT pg_database_size(current_database())", &[])
+        .await
+        .map(|r| u64::try_from(r.get::<_, i64>(0)).unwrap_or(0))
+        .unwrap_or(0)
 }

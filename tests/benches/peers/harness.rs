@@ -554,7 +554,7 @@ async fn gridwork(
         .unwrap();
     let disk = || async {
         match database {
-            Some(u) => pg_size(u).await,
+            Some(u) => common::pg_size(u).await,
             None => common::walk_size(dir.path()),
         }
     };
@@ -581,7 +581,7 @@ async fn gridwork(
                 schema_version: SCHEMA_VERSION,
                 docs,
             };
-            (token, push)
+            (token, common::Upload::push(&push))
         })
         .collect();
     let count = Arc::new(Counter::default());
@@ -599,7 +599,7 @@ async fn gridwork(
             .map(|(token, body)| {
                 let (http, url, count) = (http.clone(), format!("{url}/v1/push"), count.clone());
                 tokio::spawn(async move {
-                    let r = common::push(&http, &url, &token, &body, &count).await;
+                    let r = common::push_prepared(&http, &url, &token, &body, &count).await;
                     r.results
                         .iter()
                         .filter(|x| !matches!(x.outcome, wire::DocOutcome::Accepted { .. }))
@@ -855,18 +855,6 @@ fn concurrent_verdict(f: &mut Figures, agree: usize, n: usize, kept: usize, diff
         ));
     }
     f.note = format!("both edits kept on {kept}/{different} different-field records");
-}
-
-async fn pg_size(url: &str) -> u64 {
-    let Ok((client, conn)) = tokio_postgres::connect(url, tokio_postgres::NoTls).await else {
-        return 0;
-    };
-    tokio::spawn(conn);
-    client
-        .query_one("SELECT pg_database_size(current_database())", &[])
-        .await
-        .map(|r| u64::try_from(r.get::<_, i64>(0)).unwrap_or(0))
-        .unwrap_or(0)
 }
 
 // ---------------------------------------------------------------------------------------------
