@@ -394,3 +394,87 @@ async fn a_device_behind_the_compaction_floor_still_syncs() {
         server.stop().await;
     }
 }
+
+/// A server from before brotli bodies: answers `415` to `Content-Encoding: br` (as
+/// tower-http's decompression does for an encoding it lacks) and takes zstd. Records the
+/// encodings it saw.
+async fn server_without_brotli() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut req = Vec::new();
+                let mut buf = vec![0u8; 64 * 1024];
+                // Headers, then as many body bytes as Content-Length says.
+                let (head_end, length) = loop {
+                    let n = conn.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    req.extend_from_slice(&buf[..n]);
+                    if let Some(i) = req.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&req[..i]).to_lowercase();
+                        let length = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        break (i + 4, length);
+                    }
+                };
+                while req.len() < head_end + length {
+                    let n = conn.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    req.extend_from_slice(&buf[..n]);
+                }
+                let head = String::from_utf8_lossy(&req[..head_end]).to_lowercase();
+                let encoding = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-encoding:"))
+                    .map(|v| v.trim().to_owned())
+                    .unwrap_or_default();
+                log.lock().unwrap().push(encoding.clone());
+                let (status, body) = if encoding == "zstd" {
+                    ("200 OK", r#"{"results":[]}"#)
+                } else {
+                    (
+                        "415 Unsupported Media Type",
+                        r#"{"code":"unsupported_encoding","message":"no such encoding"}"#,
+                    )
+                };
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = conn.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_brotli_bodies_gets_zstd() {
+    use gridwork_core::sync::client::SyncClient;
+    use gridwork_core::sync::machine::{Request, Response};
+    let (url, seen) = server_without_brotli().await;
+    let client = SyncClient::new(&url).unwrap().with_frames(2);
+    let push = Request::Push(wire::PushRequest {
+        protocol: wire::PROTOCOL_VERSION,
+        schema_version: SCHEMA_VERSION,
+        docs: Vec::new(),
+    });
+    for _ in 0..2 {
+        let (answer, _, _) = client.send(&push).await.expect("the push lands");
+        assert!(matches!(answer, Response::Push(r) if r.results.is_empty()));
+    }
+    // The first push went brotli and was refused; it went again as zstd, and so did the
+    // next one, without asking again.
+    assert_eq!(*seen.lock().unwrap(), vec!["br", "zstd", "zstd"]);
+}
