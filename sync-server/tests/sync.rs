@@ -997,7 +997,7 @@ async fn frames_and_json_side_by_side(b: Backend) {
     let bytes = doc_bytes(&v, &grid);
     let push = PushRequest {
         protocol: 2,
-        schema_version: gridwork_schema::SCHEMA_VERSION,
+        schema_version: SCHEMA_VERSION,
         docs: vec![DocPush {
             id: id.clone(),
             kind: "case".into(),

@@ -561,9 +561,10 @@ async fn gridwork(
     let quiet = Counter::default();
 
     // 1. Offline burst: each device pushes its records' changes (the wire client, as the
-    // device's sync machine sends them), 50 devices at a time.
+    // device's sync machine sends them), 50 devices at a time. Each body is compressed up
+    // front, as a device does on its own CPU before it reconnects.
     let tokens = common::register(storage.as_ref(), &sup.id, data.devices.len()).await;
-    let bodies: Vec<(String, PushRequest)> = tokens
+    let bodies: Vec<(String, common::Upload)> = tokens
         .into_iter()
         .zip(&data.devices)
         .map(|(token, records)| {
