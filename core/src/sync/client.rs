@@ -86,6 +86,7 @@ impl std::fmt::Debug for Session {
 
 const SESSION_KEY: &str = "session";
 const ZSTD_LEVEL: i32 = 3;
+const LAST_SYNC_KEY: &str = "sync.last";
 
 /// How a push frame is compressed on its way up.
 ///
@@ -106,7 +107,6 @@ pub fn compress_upload(plain: &[u8]) -> Vec<u8> {
 
 /// The `Content-Encoding` of [`compress_upload`]'s output.
 pub const UPLOAD_ENCODING: &str = "br";
-const LAST_SYNC_KEY: &str = "sync.last";
 
 /// The session stored on this device, if signed in.
 pub fn session(store: &Store) -> Result<Option<Session>, StoreError> {
