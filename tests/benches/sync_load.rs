@@ -1,10 +1,10 @@
 //! A sync load run on loopback against a real `gridwork-server` process (SQLite, and
 //! PostgreSQL when `GRIDWORK_TEST_DATABASE_URL` is set), printing figures next to the goals:
 //!
-//! 1. offline burst: N devices × M new records pushed, 50 devices at a time;
+//! 1. offline burst: N devices × M new records pushed, 50 devices connected at a time;
 //! 2. a supervisor's cold pull of every record (wire only, and into a real device store);
 //! 3. a warm re-pull with nothing new;
-//! 4. a reconnect storm: many devices with nothing new pull at once;
+//! 4. a reconnect storm: many devices with nothing new pull, 100 connected at a time;
 //! 5. bytes on the wire vs. the records' zstd-compressed JSON; server peak memory and CPU.
 //!
 //! `cargo xtask bench` runs it (it sets `GRIDWORK_SERVER_BIN`); `--quick` (or
@@ -119,30 +119,27 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
     });
     let cpu0 = server.cpu_secs();
     let t = Instant::now();
-    let mut bodies = bodies.into_iter();
-    loop {
-        let wave: Vec<_> = bodies.by_ref().take(50).collect();
-        if wave.is_empty() {
-            break;
-        }
-        let mut tasks = Vec::new();
-        for (token, body) in wave {
-            let http = http.clone();
-            let url = format!("{url}/v1/push");
-            let count = burst_count.clone();
-            tasks.push(tokio::spawn(async move {
-                let r = push_prepared(&http, &url, &token, &body, &count).await;
-                assert!(
-                    r.results
-                        .iter()
-                        .all(|x| matches!(x.outcome, wire::DocOutcome::Accepted { .. })),
-                    "every record accepted"
-                );
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
+    // Fifty devices on the line at any moment: as one finishes, the next connects.
+    let line = Arc::new(tokio::sync::Semaphore::new(50));
+    let mut tasks = Vec::with_capacity(bodies.len());
+    for (token, body) in bodies {
+        let http = http.clone();
+        let url = format!("{url}/v1/push");
+        let count = burst_count.clone();
+        let line = line.clone();
+        tasks.push(tokio::spawn(async move {
+            let _on_line = line.acquire().await.expect("semaphore open");
+            let r = push_prepared(&http, &url, &token, &body, &count).await;
+            assert!(
+                r.results
+                    .iter()
+                    .all(|x| matches!(x.outcome, wire::DocOutcome::Accepted { .. })),
+                "every record accepted"
+            );
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
     }
     let burst = t.elapsed();
     let burst_cpu = server.cpu_secs() - cpu0;
@@ -289,32 +286,29 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
     });
     let storm_cpu0 = server.cpu_secs();
     let t = Instant::now();
-    let mut tokens = storm_tokens.into_iter();
-    loop {
-        let wave: Vec<_> = tokens.by_ref().take(100).collect();
-        if wave.is_empty() {
-            break;
-        }
-        let mut tasks = Vec::new();
-        for token in wave {
-            let http = http.clone();
-            let url = format!("{url}/v1/pull");
-            let count = storm_count.clone();
-            tasks.push(tokio::spawn(async move {
-                let req = PullRequest {
-                    protocol: PROTOCOL_VERSION,
-                    schema_version: SCHEMA_VERSION,
-                    cursor: Some(head),
-                    snapshot: false,
-                    limit: Some(1000),
-                };
-                let page = pull(&http, &url, &token, &req, &count).await;
-                assert!(page.items.is_empty() && !page.more);
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
+    // A hundred devices on the line at any moment.
+    let line = Arc::new(tokio::sync::Semaphore::new(100));
+    let mut tasks = Vec::with_capacity(storm_tokens.len());
+    for token in storm_tokens {
+        let http = http.clone();
+        let url = format!("{url}/v1/pull");
+        let count = storm_count.clone();
+        let line = line.clone();
+        tasks.push(tokio::spawn(async move {
+            let _on_line = line.acquire().await.expect("semaphore open");
+            let req = PullRequest {
+                protocol: PROTOCOL_VERSION,
+                schema_version: SCHEMA_VERSION,
+                cursor: Some(head),
+                snapshot: false,
+                limit: Some(1000),
+            };
+            let page = pull(&http, &url, &token, &req, &count).await;
+            assert!(page.items.is_empty() && !page.more);
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
     }
     let storm = t.elapsed();
     row(
