@@ -429,21 +429,79 @@ pub fn age(ms: i64, lang: Lang) -> String {
 }
 
 /// Loads something whenever the screen must reload (after every change).
+///
+/// A request that fails, or gets no answer within [`LOAD_RETRY_AFTER`], is sent again while
+/// the screen is open and no newer load has started (at most [`LOAD_TRIES`] times in all):
+/// one lost or refused call must not leave a screen at "Loading…" for good. The first
+/// failure is shown.
 pub fn load<T: Send + Sync + 'static>(
     request: impl Fn() -> ApiRequest + 'static,
     pick: impl Fn(ApiResponse) -> Option<T> + Copy + 'static,
 ) -> RwSignal<Option<T>> {
     let ctx = use_ctx();
     let out = RwSignal::new(None);
+    let generation = StoredValue::new(0u64);
     Effect::new(move |_| {
         ctx.version.get();
-        ctx.call(request(), move |r| {
-            if let Some(v) = pick(r) {
-                out.set(Some(v));
-            }
-        });
+        let g = generation
+            .try_update_value(|g| {
+                *g += 1;
+                *g
+            })
+            .unwrap_or_default();
+        fetch(ctx, request(), pick, out, (generation, g), 1);
     });
     out
+}
+
+/// How long [`load`] waits for an answer before it asks again.
+pub const LOAD_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(8);
+/// How many times [`load`] sends one request at most.
+pub const LOAD_TRIES: u32 = 4;
+
+fn fetch<T: Send + Sync + 'static>(
+    ctx: crate::ctx::Ctx,
+    request: ApiRequest,
+    pick: impl Fn(ApiResponse) -> Option<T> + Copy + 'static,
+    out: RwSignal<Option<T>>,
+    (generation, g): (StoredValue<u64>, u64),
+    attempt: u32,
+) {
+    // Still wanted: the screen is open and no newer load has started.
+    let wanted = move || generation.try_get_value() == Some(g);
+    let answered = std::rc::Rc::new(std::cell::Cell::new(false));
+    let again = request.clone();
+    let got = answered.clone();
+    ctx.call_then(request.clone(), move |r| {
+        got.set(true);
+        match r {
+            Ok(r) => {
+                if let Some(v) = pick(r) {
+                    out.try_set(Some(v));
+                }
+            }
+            Err(e) if wanted() => {
+                if attempt == 1 {
+                    ctx.error(&e);
+                }
+                if attempt < LOAD_TRIES {
+                    set_timeout(
+                        move || fetch(ctx, again, pick, out, (generation, g), attempt + 1),
+                        std::time::Duration::from_secs(2),
+                    );
+                }
+            }
+            Err(_) => {}
+        }
+    });
+    set_timeout(
+        move || {
+            if !answered.get() && wanted() && attempt < LOAD_TRIES {
+                fetch(ctx, request, pick, out, (generation, g), attempt + 1);
+            }
+        },
+        LOAD_RETRY_AFTER,
+    );
 }
 
 /// A date spelled out in the UI's language (`2026年12月2日 星期三`, `Wed 2 Dec 2026`), under a
