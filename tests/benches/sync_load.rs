@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use gridwork_schema::territory::Territory;
-use gridwork_schema::wire::{DocPush, PROTOCOL_VERSION, PullRequest, PushRequest};
+use gridwork_schema::wire::{DocPush, PROTOCOL_VERSION, PushRequest};
 use gridwork_schema::*;
 use gridwork_sync_server::storage::NewUser;
 use gridwork_sync_server::{DatabaseConfig, auth, open_storage};
@@ -24,7 +24,7 @@ use gridwork_sync_server::{DatabaseConfig, auth, open_storage};
 #[path = "common/mod.rs"]
 mod common;
 use common::{
-    Counter, ServerProc, Upload, case_record, doc_bytes, fresh_pg, pg_size, pull, pull_all, push,
+    Counter, ServerProc, Upload, case_record, doc_bytes, fresh_pg, pg_size, pull_all, push,
     push_prepared, register, server_bin, walk_size,
 };
 
@@ -120,15 +120,11 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
     let cpu0 = server.cpu_secs();
     let t = Instant::now();
     // Fifty devices on the line at any moment: as one finishes, the next connects.
-    let line = Arc::new(tokio::sync::Semaphore::new(50));
-    let mut tasks = Vec::with_capacity(bodies.len());
-    for (token, body) in bodies {
+    common::at_a_time(50, bodies, |(token, body)| {
         let http = http.clone();
         let url = format!("{url}/v1/push");
         let count = burst_count.clone();
-        let line = line.clone();
-        tasks.push(tokio::spawn(async move {
-            let _on_line = line.acquire().await.expect("semaphore open");
+        async move {
             let r = push_prepared(&http, &url, &token, &body, &count).await;
             assert!(
                 r.results
@@ -136,11 +132,9 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
                     .all(|x| matches!(x.outcome, wire::DocOutcome::Accepted { .. })),
                 "every record accepted"
             );
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
+        }
+    })
+    .await;
     let burst = t.elapsed();
     let burst_cpu = server.cpu_secs() - cpu0;
     let burst_records = sizes.devices * sizes.per_device;
@@ -287,29 +281,15 @@ async fn run(label: &str, bin: &Path, database: Option<String>, sizes: &Sizes) {
     let storm_cpu0 = server.cpu_secs();
     let t = Instant::now();
     // A hundred devices on the line at any moment.
-    let line = Arc::new(tokio::sync::Semaphore::new(100));
-    let mut tasks = Vec::with_capacity(storm_tokens.len());
-    for token in storm_tokens {
+    common::at_a_time(100, storm_tokens, |token| {
         let http = http.clone();
         let url = format!("{url}/v1/pull");
         let count = storm_count.clone();
-        let line = line.clone();
-        tasks.push(tokio::spawn(async move {
-            let _on_line = line.acquire().await.expect("semaphore open");
-            let req = PullRequest {
-                protocol: PROTOCOL_VERSION,
-                schema_version: SCHEMA_VERSION,
-                cursor: Some(head),
-                snapshot: false,
-                limit: Some(1000),
-            };
-            let page = pull(&http, &url, &token, &req, &count).await;
-            assert!(page.items.is_empty() && !page.more);
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
+        async move {
+            assert!(common::pull_at_head(&http, &url, &token, head, &count).await);
+        }
+    })
+    .await;
     let storm = t.elapsed();
     row(
         &format!("reconnect storm: {} devices, nothing new", sizes.storm),

@@ -378,6 +378,49 @@ pub async fn pull(
     }
 }
 
+/// A reconnect with nothing new, as a device makes it: one pull with the cursor at `head`.
+/// Whether it brought nothing, as it should.
+pub async fn pull_at_head(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    head: u64,
+    count: &Counter,
+) -> bool {
+    let req = PullRequest {
+        protocol: PROTOCOL_VERSION,
+        schema_version: SCHEMA_VERSION,
+        cursor: Some(head),
+        snapshot: false,
+        limit: Some(1000),
+    };
+    let page = pull(http, url, token, &req, count).await;
+    page.items.is_empty() && !page.more
+}
+
+/// Runs `work` on every item, `n` at a time: as one finishes, the next starts (devices on
+/// the line, not waves).
+pub async fn at_a_time<T, F, Fut>(n: usize, items: Vec<T>, work: F)
+where
+    T: Send + 'static,
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let line = std::sync::Arc::new(tokio::sync::Semaphore::new(n));
+    let mut tasks = Vec::with_capacity(items.len());
+    for item in items {
+        let line = line.clone();
+        let job = work(item);
+        tasks.push(tokio::spawn(async move {
+            let _on_line = line.acquire().await.expect("semaphore open");
+            job.await;
+        }));
+    }
+    for t in tasks {
+        t.await.expect("a task panicked");
+    }
+}
+
 /// Registers `n` devices of `user_id` straight in storage; their tokens.
 pub async fn register(storage: &dyn Storage, user_id: &str, n: usize) -> Vec<String> {
     let mut tokens = Vec::with_capacity(n);

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::store::Store;
 use gridwork_schema::territory::Territory;
-use gridwork_schema::wire::{DocPush, PROTOCOL_VERSION, PullRequest, PushRequest};
+use gridwork_schema::wire::{DocPush, PROTOCOL_VERSION, PushRequest};
 use gridwork_schema::*;
 use gridwork_sync_server::storage::NewUser;
 use gridwork_sync_server::{DatabaseConfig, auth, open_storage};
@@ -804,15 +804,7 @@ async fn gridwork(
             .map(|token| {
                 let (http, url, count) = (http.clone(), format!("{url}/v1/pull"), count.clone());
                 tokio::spawn(async move {
-                    let req = PullRequest {
-                        protocol: PROTOCOL_VERSION,
-                        schema_version: SCHEMA_VERSION,
-                        cursor: Some(head),
-                        snapshot: false,
-                        limit: Some(1000),
-                    };
-                    let page = common::pull(&http, &url, &token, &req, &count).await;
-                    page.items.is_empty() && !page.more
+                    common::pull_at_head(&http, &url, &token, head, &count).await
                 })
             })
             .collect();
