@@ -255,7 +255,10 @@ async function amServe(a) {
   });
 }
 
-async function serverStorageId(repo, timeoutMs = 30000) {
+/** The server's storage id, once the client has connected to it. A saturated server can
+ * take long to answer a new client's handshake: that is slowness (the workload's clock and
+ * timeout), not a failure. */
+async function serverStorageId(repo, timeoutMs) {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     for (const p of repo.peers) {
@@ -295,7 +298,7 @@ let retries = 0;
 /** `repo.find`; when the server answers "unavailable" for a document it has (under many
  * concurrent finds automerge-repo 2.5 sometimes does, see docs/benchmarks.md), asks again
  * from a fresh connection and imports the answer into `repo`. */
-async function findRetrying(repo, url, id) {
+async function findRetrying(repo, url, id, timeoutMs) {
   try {
     return await repo.find(id);
   } catch (e) {
@@ -306,7 +309,7 @@ async function findRetrying(repo, url, id) {
     await sleep(100 * attempt);
     const side = new Repo({ network: [new WebSocketClientAdapter(url)] });
     try {
-      await serverStorageId(side);
+      await serverStorageId(side, timeoutMs);
       const h = await side.find(id);
       return { doc: () => h.doc() };
     } catch (e) {
@@ -332,7 +335,7 @@ const amCommands = {
         ids[r.id] = h.url;
         return h;
       });
-      const sid = await serverStorageId(repo);
+      const sid = await serverStorageId(repo, a.timeout_ms);
       await Promise.all(handles.map((h) => synced(h, sid, a.timeout_ms)));
       await repo.shutdown();
     });
@@ -373,7 +376,7 @@ const amCommands = {
       storage: new NodeFSStorageAdapter(a.dir),
     });
     // Connected first (not timed): a find before the server is a peer answers "unavailable".
-    await serverStorageId(repo);
+    await serverStorageId(repo, a.timeout_ms);
     const docs = [];
     const deadline = Date.now() + a.timeout_ms;
     const t = now();
@@ -383,7 +386,7 @@ const amCommands = {
         timedOut = true;
         return;
       }
-      docs.push((await findRetrying(repo, a.url, id)).doc());
+      docs.push((await findRetrying(repo, a.url, id, a.timeout_ms)).doc());
     });
     const secs = now() - t;
     // Let the repo's throttled saves (100 ms) finish before shutting down: a flush racing
@@ -410,7 +413,7 @@ const amCommands = {
       storage: new NodeFSStorageAdapter(a.dir),
     });
     const t = now();
-    const sid = await serverStorageId(repo);
+    const sid = await serverStorageId(repo, a.timeout_ms);
     let changed = 0;
     await pool(ids, a.concurrency, async (id) => {
       const h = await repo.find(id);
@@ -496,7 +499,7 @@ const amCommands = {
       await Promise.all(
         clients.map(async ({ repo, handles }) => {
           repo.networkSubsystem.addNetworkAdapter(new WebSocketClientAdapter(a.url));
-          const sid = await serverStorageId(repo);
+          const sid = await serverStorageId(repo, a.timeout_ms);
           await Promise.all(handles.map((h) => synced(h, sid, a.timeout_ms)));
         }),
       );

@@ -15,7 +15,7 @@ use automerge::hydrate;
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{
     ActorId, AutoCommit, AutomergeError, ChangeHash, ObjId, ObjType, Prop, ReadDoc, ScalarValue,
-    Value as AmValue,
+    Value as AmValue, ValueRef,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
@@ -683,11 +683,11 @@ fn element_id(v: &Value) -> Option<&str> {
 
 /// The ids of the map elements of the list `obj` in the document, by position.
 fn doc_list_ids(doc: &AutoCommit, obj: &ObjId) -> Result<Vec<Option<String>>, DocError> {
-    let len = doc.length(obj);
-    let mut ids = Vec::with_capacity(len);
-    for i in 0..len {
-        let id = match doc.get(obj, i)? {
-            Some((AmValue::Object(ObjType::Map), el)) => match doc.get(&el, "id")? {
+    // One pass over the list: a lookup by index walks the list from its start each time.
+    let mut ids = Vec::with_capacity(doc.length(obj));
+    for item in doc.list_range(obj, ..) {
+        let id = match item.value {
+            ValueRef::Object(ObjType::Map) => match doc.get(item.id(), "id")? {
                 Some((AmValue::Scalar(s), _)) => s.as_str().map(str::to_owned),
                 _ => None,
             },
@@ -746,6 +746,38 @@ fn diff_list(
     Ok(())
 }
 
+/// The ids of `old`, if the document's list `obj` has as many elements and the same first
+/// and last ids; `None` when that cannot be trusted.
+fn old_ids_if_current(
+    doc: &AutoCommit,
+    obj: &ObjId,
+    old: &[Value],
+) -> Result<Option<Vec<Option<String>>>, DocError> {
+    let len = doc.length(obj);
+    if len != old.len() {
+        return Ok(None);
+    }
+    let id_at = |i: usize| -> Result<Option<String>, DocError> {
+        Ok(match doc.get(obj, i)? {
+            Some((AmValue::Object(ObjType::Map), el)) => match doc.get(&el, "id")? {
+                Some((AmValue::Scalar(s), _)) => s.as_str().map(str::to_owned),
+                _ => None,
+            },
+            _ => None,
+        })
+    };
+    let ids: Vec<Option<String>> = old
+        .iter()
+        .map(|v| element_id(v).map(str::to_owned))
+        .collect();
+    if let (Some(first), Some(last)) = (ids.first(), ids.last())
+        && (id_at(0)? != *first || id_at(len - 1)? != *last)
+    {
+        return Ok(None);
+    }
+    Ok(Some(ids))
+}
+
 fn diff_keyed_list(
     doc: &mut AutoCommit,
     obj: &ObjId,
@@ -771,8 +803,14 @@ fn diff_keyed_list(
             }
         }
     }
-    // The document's ids by position, read once and kept in step with each insert.
-    let mut ids = doc_list_ids(doc, obj)?;
+    // The document's ids by position, kept in step with each insert. `old` is the document's
+    // list as read (every element parsed, in order), so when its length and ends agree its ids
+    // are the document's, without reading every element's id back (most of an edit's cost on
+    // a record with many events).
+    let mut ids = match old_ids_if_current(doc, obj, old)? {
+        Some(ids) => ids,
+        None => doc_list_ids(doc, obj)?,
+    };
     let mut prev: Option<&str> = None;
     for nv in new {
         let Some(id) = element_id(nv) else { continue };

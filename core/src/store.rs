@@ -15,6 +15,7 @@ use gridwork_schema::{
     AttachmentRef, Hlc, HlcClock, Record, RecordKind, Validate, ValidationContext,
     ValidationErrors, territory::Territory,
 };
+use hashlink::LruCache;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -31,7 +32,23 @@ pub const COMPACT_AFTER: i64 = 32;
 /// The file name of the database inside a device folder.
 pub const DB_FILE: &str = "gridwork.db";
 
+/// Documents kept in memory, least recently used dropped first.
 const CACHE_CAP: usize = 512;
+
+/// A document kept in memory between calls.
+struct Cached {
+    doc: RecordDoc,
+    /// The record as this version reads it, and its JSON, as of `doc`'s heads: known after
+    /// a save on this device, so the next edit of the record neither hydrates the document
+    /// nor parses it again. `None` after a merge or a settled conflict.
+    typed: Option<(Record, Value)>,
+}
+
+impl Cached {
+    fn untyped(doc: RecordDoc) -> Self {
+        Cached { doc, typed: None }
+    }
+}
 
 /// What went wrong in the store.
 #[derive(Debug, Error)]
@@ -197,7 +214,7 @@ pub struct Store {
     conn: Connection,
     dir: PathBuf,
     identity: DeviceIdentity,
-    cache: HashMap<String, RecordDoc>,
+    cache: LruCache<String, Cached>,
     clock: Box<dyn Fn() -> DateTime<Utc> + Send>,
     territory: Option<&'static Territory>,
 }
@@ -375,7 +392,7 @@ impl Store {
             conn,
             dir: dir.to_path_buf(),
             identity,
-            cache: HashMap::new(),
+            cache: LruCache::new(CACHE_CAP),
             clock: Box::new(Utc::now),
             territory: Some(Territory::chengyang()),
         })
@@ -499,7 +516,13 @@ impl Store {
         };
         let s = write_row(&tx, &id, &input)?;
         tx.commit()?;
-        self.cache_put(id, d);
+        self.cache.insert(
+            id,
+            Cached {
+                doc: d,
+                typed: Some((record.clone(), value)),
+            },
+        );
         Ok(s)
     }
 
@@ -513,29 +536,43 @@ impl Store {
         author: &Author,
         edit: impl FnOnce(&mut Record) -> std::result::Result<(), E>,
     ) -> Result<std::result::Result<Summary, E>> {
-        let mut d = self.take_doc(id)?;
-        let result = self.update_doc(id, &mut d, author, edit);
+        let Cached { mut doc, typed } = self.take_doc(id)?;
+        let result = self.update_doc(id, &mut doc, typed, author, edit);
         // The cached document must match the database: keep it only if the write landed.
-        match &result {
-            Ok(Ok(_)) => self.cache_put(id.to_owned(), d),
-            _ => {
-                self.cache.remove(id);
+        match result {
+            Ok(Ok((summary, record, value))) => {
+                self.cache.insert(
+                    id.to_owned(),
+                    Cached {
+                        doc,
+                        typed: Some((record, value)),
+                    },
+                );
+                Ok(Ok(summary))
             }
+            Ok(Err(e)) => Ok(Err(e)),
+            Err(e) => Err(e),
         }
-        result
     }
 
+    /// The edit, and on success the summary with the record and its JSON as saved.
     fn update_doc<E>(
         &mut self,
         id: &str,
         d: &mut RecordDoc,
+        typed: Option<(Record, Value)>,
         author: &Author,
         edit: impl FnOnce(&mut Record) -> std::result::Result<(), E>,
-    ) -> Result<std::result::Result<Summary, E>> {
-        let current = d.to_value();
-        let mut record: Record =
-            serde_json::from_value(current).map_err(|_| StoreError::Unreadable(id.to_owned()))?;
-        let old = serde_json::to_value(&record).map_err(json_err)?;
+    ) -> Result<std::result::Result<(Summary, Record, Value), E>> {
+        let (mut record, old) = match typed {
+            Some(t) => t,
+            None => {
+                let record: Record = serde_json::from_value(d.to_value())
+                    .map_err(|_| StoreError::Unreadable(id.to_owned()))?;
+                let old = serde_json::to_value(&record).map_err(json_err)?;
+                (record, old)
+            }
+        };
         if let Err(e) = edit(&mut record) {
             return Ok(Err(e));
         }
@@ -551,7 +588,7 @@ impl Store {
         let at_ms = self.now().timestamp_millis();
         let changed = d.update(&old, &new, record.kind().text_fields(), author, at_ms)?;
         if changed.is_none() {
-            return Ok(Ok(summary::summarize_record(&record)));
+            return Ok(Ok((summary::summarize_record(&record), record, new)));
         }
         let bytes = d.changes_after(&before);
         let tx = self.conn.transaction()?;
@@ -571,7 +608,7 @@ impl Store {
         };
         let s = write_row(&tx, id, &input)?;
         tx.commit()?;
-        Ok(Ok(s))
+        Ok(Ok((s, record, new)))
     }
 
     /// Sets one field to `value`, settling any conflict on it (an ordinary edit).
@@ -582,13 +619,10 @@ impl Store {
         value: &Value,
         author: &Author,
     ) -> Result<Summary> {
-        let mut d = self.take_doc(id)?;
+        let mut d = self.take_doc(id)?.doc;
         let result = self.set_field_doc(id, &mut d, path, value, author);
-        match &result {
-            Ok(_) => self.cache_put(id.to_owned(), d),
-            Err(_) => {
-                self.cache.remove(id);
-            }
+        if result.is_ok() {
+            self.cache.insert(id.to_owned(), Cached::untyped(d));
         }
         result
     }
@@ -633,6 +667,13 @@ impl Store {
 
     /// A record, typed.
     pub fn get(&mut self, id: &str) -> Result<Record> {
+        if let Some(Cached {
+            typed: Some((record, _)),
+            ..
+        }) = self.cache.get(id)
+        {
+            return Ok(record.clone());
+        }
         let v = self.get_value(id)?;
         summary::parse_record(&v).ok_or_else(|| StoreError::Unreadable(id.to_owned()))
     }
@@ -772,8 +813,8 @@ impl Store {
         // page back.
         let mut touched: HashMap<String, (RecordDoc, bool)> = HashMap::new();
         for item in items {
-            if let Some(d) = self.cache.remove(item.id) {
-                touched.insert(item.id.to_owned(), (d, true));
+            if let Some(c) = self.cache.remove(item.id) {
+                touched.insert(item.id.to_owned(), (c.doc, true));
             }
         }
         let result = merge_batch(
@@ -787,7 +828,7 @@ impl Store {
         if result.is_ok() {
             for (id, (d, was_cached)) in touched {
                 if was_cached {
-                    self.cache_put(id, d);
+                    self.cache.insert(id, Cached::untyped(d));
                 }
             }
         }
@@ -1063,25 +1104,22 @@ impl Store {
     }
 
     /// Takes a document out of the cache (or loads it); callers put it back on success.
-    fn take_doc(&mut self, id: &str) -> Result<RecordDoc> {
+    fn take_doc(&mut self, id: &str) -> Result<Cached> {
         match self.cache.remove(id) {
-            Some(d) => Ok(d),
-            None => self.load_doc(id),
+            Some(c) => Ok(c),
+            None => Ok(Cached::untyped(self.load_doc(id)?)),
         }
     }
 
+    /// Runs `f` on a document without changing it (reads that need the document itself).
     fn with_doc<T>(&mut self, id: &str, f: impl FnOnce(&mut RecordDoc) -> Result<T>) -> Result<T> {
-        let mut d = self.take_doc(id)?;
-        let out = f(&mut d);
-        self.cache_put(id.to_owned(), d);
-        out
-    }
-
-    fn cache_put(&mut self, id: String, d: RecordDoc) {
-        if self.cache.len() >= CACHE_CAP {
-            self.cache.clear();
+        if let Some(c) = self.cache.get_mut(id) {
+            return f(&mut c.doc);
         }
-        self.cache.insert(id, d);
+        let mut d = self.load_doc(id)?;
+        let out = f(&mut d);
+        self.cache.insert(id.to_owned(), Cached::untyped(d));
+        out
     }
 }
 

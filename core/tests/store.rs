@@ -240,6 +240,49 @@ fn unknown_fields_from_a_newer_version_survive_edits() {
     assert_eq!(v["risk"], json!("high"));
 }
 
+/// The store keeps a record it has just saved in memory, parsed; an edit made after a merge
+/// must start from the merged record, not from that copy.
+#[test]
+fn an_edit_after_a_merge_starts_from_the_merged_record() {
+    let (da, mut a) = open_store();
+    let (_db, mut b) = open_store();
+    let case = new_case(&mut a, "合并后编辑");
+    let id = case.id.to_string();
+    a.create(&Record::Case(case), &author("a")).unwrap();
+    b.merge(&id, "case", &a.saved_doc(&id).unwrap(), false)
+        .unwrap();
+    let edit = |store: &mut Store, who: &str, f: &dyn Fn(&mut Case)| {
+        store
+            .update(&id, &author(who), |r| {
+                if let Record::Case(c) = r {
+                    f(c);
+                }
+                Ok::<_, ()>(())
+            })
+            .unwrap()
+            .unwrap();
+    };
+    edit(&mut a, "a", &|c| c.persons_involved = 3);
+    edit(&mut b, "b", &|c| c.title = "合并后编辑（已更名）".into());
+    a.import_changes(&b.export_changes().unwrap()).unwrap();
+    // A's next edit touches neither field: both earlier edits must stay.
+    edit(&mut a, "a", &|c| c.risk = RiskLevel::High);
+    let Record::Case(got) = a.get(&id).unwrap() else {
+        panic!("not a case")
+    };
+    assert_eq!(
+        (got.persons_involved, got.title.as_str(), got.risk),
+        (3, "合并后编辑（已更名）", RiskLevel::High)
+    );
+    // What the store answers from memory is what is on disk.
+    let mut reopened = Store::open(da.path()).unwrap();
+    assert_eq!(reopened.get(&id).unwrap(), Record::Case(got));
+    assert_eq!(reopened.get_value(&id).unwrap(), a.get_value(&id).unwrap());
+    // And B, given A's edits, ends with the same record.
+    b.import_changes(&a.export_changes().unwrap()).unwrap();
+    assert_eq!(b.get_value(&id).unwrap(), a.get_value(&id).unwrap());
+}
+
 #[test]
 fn conflicts_are_exposed_and_settled_across_two_devices() {
     let (_da, mut a) = open_store();

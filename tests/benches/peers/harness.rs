@@ -134,6 +134,13 @@ impl Report {
             .and_then(|(_, m)| m.get(w))
     }
 
+    /// Adds one system's figures and prints the table so far, so that a long full run that is
+    /// stopped part-way still leaves the systems it finished on the screen.
+    fn add(&mut self, sys: &str, figures: BTreeMap<&'static str, Figures>) {
+        self.systems.push((sys.to_owned(), figures));
+        println!("\nSo far:\n{}", self.table());
+    }
+
     /// The table: one row per workload and system, with each peer's ratio to Gridwork (SQLite).
     pub fn table(&self) -> String {
         let mut t = String::new();
@@ -1206,12 +1213,18 @@ struct AmServer {
     port: u16,
     stdin: Option<std::process::ChildStdin>,
     stdout: std::io::BufReader<std::process::ChildStdout>,
+    /// Its standard error.
+    log: PathBuf,
 }
 
 impl AmServer {
     fn start(node: &Node, dir: &Path) -> AmServer {
         use std::io::BufRead;
         let args = node.write("am-serve.json", &json!({ "dir": dir }));
+        // Kept beside the installed peers (outside the run's temp dir), so that a crash can be
+        // read after the run.
+        let log = node.dir.join("am-serve.log");
+        let err = std::fs::File::create(&log).expect("the automerge-repo server's log");
         let mut child = Command::new("node")
             .arg("--max-old-space-size=8192")
             .arg(node.dir.join("peers.mjs"))
@@ -1220,7 +1233,7 @@ impl AmServer {
             .current_dir(&node.work)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(err)
             .spawn()
             .expect("start the automerge-repo server");
         let stdin = child.stdin.take();
@@ -1238,6 +1251,24 @@ impl AmServer {
             port,
             stdin,
             stdout,
+            log,
+        }
+    }
+
+    /// A workload's error, with the server's exit and last words if it has died.
+    fn explain(&mut self, e: String) -> String {
+        match self.child.0.try_wait() {
+            Ok(Some(status)) => {
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(6).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                format!(
+                    "{e} — the automerge-repo server had exited ({status}): {} (log: {})",
+                    tail.join(" | "),
+                    self.log.display()
+                )
+            }
+            _ => e,
         }
     }
 
@@ -1335,7 +1366,7 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
         json!({"records": devices, "ids_out": burst_ids}),
     );
     let burst_n = sizes.devices * sizes.per_device;
-    let burst_ok = match node.run("am-burst", &args) {
+    let burst_ok = match node.run("am-burst", &args).map_err(|e| server.explain(e)) {
         Ok(v) => {
             let mut f = meter.finish(&proxy, &stats, secs(&v, "secs"), burst_n);
             f.disk = disk();
@@ -1372,7 +1403,7 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
         json!({"ids": all_ids, "dir": client}),
     );
     let meter = Meter::start(&proxy, &stats);
-    let cold_ok = match node.run("am-pull", &args) {
+    let cold_ok = match node.run("am-pull", &args).map_err(|e| server.explain(e)) {
         Ok(v) => {
             let mut f = meter.finish(&proxy, &stats, secs(&v, "secs"), data.json.len());
             f.disk = disk();
@@ -1391,7 +1422,7 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
     };
     let f = if cold_ok {
         let meter = Meter::start(&proxy, &stats);
-        match node.run("am-warm", &args) {
+        match node.run("am-warm", &args).map_err(|e| server.explain(e)) {
             Ok(v) => {
                 let mut f = meter.finish(&proxy, &stats, secs(&v, "secs"), 0);
                 f.disk = disk();
@@ -1419,7 +1450,10 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
         .collect();
     let args = with(base(&proxy, server.port), json!({"ids": urls}));
     let meter = Meter::start(&proxy, &stats);
-    let f = match node.run("am-concurrent", &args) {
+    let f = match node
+        .run("am-concurrent", &args)
+        .map_err(|e| server.explain(e))
+    {
         Ok(v) => {
             let mut f = meter.finish(&proxy, &stats, secs(&v, "secs"), 2 * urls.len());
             f.disk = disk();
@@ -1448,7 +1482,7 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
         json!({"devices": dev_file, "clients": sizes.storm, "wave": 100}),
     );
     let meter = Meter::start(&proxy, &stats);
-    let f = match node.run("am-storm", &args) {
+    let f = match node.run("am-storm", &args).map_err(|e| server.explain(e)) {
         Ok(v) => {
             let mut f = meter.finish(&proxy, &stats, secs(&v, "secs"), 0);
             f.disk = disk();
@@ -1493,25 +1527,23 @@ pub async fn run(sizes: Sizes) -> Result<Report, String> {
     let only = std::env::var("GRIDWORK_PEERS_ONLY").unwrap_or_default();
     let wanted = |s: &str| only.is_empty() || only.split(',').any(|o| o.trim() == s);
     if wanted("gridwork") {
-        report.systems.push((
-            GRIDWORK_SQLITE.into(),
-            gridwork(GRIDWORK_SQLITE, &bin, None, &sizes, &data).await,
-        ));
+        let r = gridwork(GRIDWORK_SQLITE, &bin, None, &sizes, &data).await;
+        report.add(GRIDWORK_SQLITE, r);
         if let Some((url, admin, name)) = common::fresh_pg().await {
             let r = gridwork(GRIDWORK_PG, &bin, Some(&url), &sizes, &data).await;
             common::drop_pg(&admin, &name).await;
-            report.systems.push((GRIDWORK_PG.into(), r));
+            report.add(GRIDWORK_PG, r);
         } else {
             println!("  {GRIDWORK_PG}: skipped (GRIDWORK_TEST_DATABASE_URL not set)");
         }
     }
     if wanted("pouchdb") {
         let r = pouchdb(&mut node, &sizes, &data).await;
-        report.systems.push((POUCH.into(), r));
+        report.add(POUCH, r);
     }
     if wanted("automerge") {
         let r = automerge(&mut node, &sizes, &data).await;
-        report.systems.push((AUTOMERGE.into(), r));
+        report.add(AUTOMERGE, r);
     }
     Ok(report)
 }
