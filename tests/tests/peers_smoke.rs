@@ -63,3 +63,44 @@ fn the_full_mode_has_the_issues_sizes() {
     assert_eq!((s.devices, s.per_device, s.wave), (500, 50, 50));
     assert_eq!((s.cold, s.concurrent, s.storm), (100_000, 1_000, 5_000));
 }
+
+/// A peer that failed a workload has no speed to compare: the goal against it is "n/a", never
+/// "met" or "MISSED" on the figures of a run that did not happen.
+#[test]
+fn a_failed_peer_run_is_no_goal_verdict() {
+    use std::collections::BTreeMap;
+    let ok = |secs: f64, records: usize, up: u64| harness::Figures {
+        secs,
+        records,
+        up,
+        ..harness::Figures::default()
+    };
+    let failed = harness::Figures {
+        wrong: Some("the server exited".into()),
+        ..harness::Figures::default()
+    };
+    let mut report = harness::Report::default();
+    let ours = BTreeMap::from([("burst", ok(2.0, 100, 1000))]);
+    let pouch = BTreeMap::from([("burst", ok(4.0, 100, 3000))]);
+    let am = BTreeMap::from([("burst", failed)]);
+    report.systems.push((harness::GRIDWORK_SQLITE.into(), ours));
+    report.systems.push((harness::POUCH.into(), pouch));
+    report.systems.push((harness::AUTOMERGE.into(), am));
+    let goals = report.goals();
+    assert!(
+        goals.contains("- burst faster than pouchdb-server (measured 2.00×): met"),
+        "{goals}"
+    );
+    assert!(
+        goals.contains("- burst faster than automerge-repo (measured –): n/a"),
+        "{goals}"
+    );
+    assert!(
+        !goals.contains("burst: bytes on the wire ≤ automerge-repo's"),
+        "{goals}"
+    );
+    assert!(
+        goals.contains("- burst: bytes on the wire ≤ pouchdb-server's"),
+        "{goals}"
+    );
+}

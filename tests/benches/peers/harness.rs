@@ -205,12 +205,15 @@ impl Report {
             };
             let _ = writeln!(t, "- {text}: {v}");
         };
+        // A peer's figure counts only if its answer was right: a run that failed or crashed
+        // has no speed to compare (its goal is "n/a", and the failure is listed below).
+        let peer_ok = |peer: &str, w: &str| self.get(peer, w).filter(|f| f.wrong.is_none());
         let speedup = |w: &str, peer: &str| -> Option<f64> {
-            let (b, p) = (g(w)?, self.get(peer, w)?);
+            let (b, p) = (g(w)?, peer_ok(peer, w)?);
             (p.rate() > 0.0).then(|| b.rate() / p.rate())
         };
         let faster = |w: &str, peer: &str| -> Option<f64> {
-            let (b, p) = (g(w)?, self.get(peer, w)?);
+            let (b, p) = (g(w)?, peer_ok(peer, w)?);
             (b.secs > 0.0).then(|| p.secs / b.secs)
         };
         let s = speedup("cold pull", POUCH);
@@ -241,7 +244,7 @@ impl Report {
         for w in WORKLOADS {
             for peer in [POUCH, AUTOMERGE] {
                 let r = g(w)
-                    .zip(self.get(peer, w))
+                    .zip(peer_ok(peer, w))
                     .map(|(b, p)| (b.bytes(), p.bytes()));
                 if let Some((b, p)) = r {
                     line(
