@@ -687,15 +687,20 @@ fn doc_list_ids(doc: &AutoCommit, obj: &ObjId) -> Result<Vec<Option<String>>, Do
     let mut ids = Vec::with_capacity(doc.length(obj));
     for item in doc.list_range(obj, ..) {
         let id = match item.value {
-            ValueRef::Object(ObjType::Map) => match doc.get(item.id(), "id")? {
-                Some((AmValue::Scalar(s), _)) => s.as_str().map(str::to_owned),
-                _ => None,
-            },
+            ValueRef::Object(ObjType::Map) => map_id(doc, &item.id())?,
             _ => None,
         };
         ids.push(id);
     }
     Ok(ids)
+}
+
+/// The `id` of the map `el` (a keyed list's element), if it has a string one.
+fn map_id(doc: &AutoCommit, el: &ObjId) -> Result<Option<String>, DocError> {
+    Ok(match doc.get(el, "id")? {
+        Some((AmValue::Scalar(s), _)) => s.as_str().map(str::to_owned),
+        _ => None,
+    })
 }
 
 fn diff_list(
@@ -758,13 +763,10 @@ fn old_ids_if_current(
         return Ok(None);
     }
     let id_at = |i: usize| -> Result<Option<String>, DocError> {
-        Ok(match doc.get(obj, i)? {
-            Some((AmValue::Object(ObjType::Map), el)) => match doc.get(&el, "id")? {
-                Some((AmValue::Scalar(s), _)) => s.as_str().map(str::to_owned),
-                _ => None,
-            },
-            _ => None,
-        })
+        match doc.get(obj, i)? {
+            Some((AmValue::Object(ObjType::Map), el)) => map_id(doc, &el),
+            _ => Ok(None),
+        }
     };
     let ids: Vec<Option<String>> = old
         .iter()

@@ -537,22 +537,19 @@ impl Store {
         edit: impl FnOnce(&mut Record) -> std::result::Result<(), E>,
     ) -> Result<std::result::Result<Summary, E>> {
         let Cached { mut doc, typed } = self.take_doc(id)?;
-        let result = self.update_doc(id, &mut doc, typed, author, edit);
-        // The cached document must match the database: keep it only if the write landed.
-        match result {
-            Ok(Ok((summary, record, value))) => {
-                self.cache.insert(
-                    id.to_owned(),
-                    Cached {
-                        doc,
-                        typed: Some((record, value)),
-                    },
-                );
-                Ok(Ok(summary))
-            }
-            Ok(Err(e)) => Ok(Err(e)),
-            Err(e) => Err(e),
-        }
+        // The cached document must match the database: it goes back only if the write landed.
+        let (summary, record, value) = match self.update_doc(id, &mut doc, typed, author, edit)? {
+            Ok(saved) => saved,
+            Err(e) => return Ok(Err(e)),
+        };
+        self.cache.insert(
+            id.to_owned(),
+            Cached {
+                doc,
+                typed: Some((record, value)),
+            },
+        );
+        Ok(Ok(summary))
     }
 
     /// The edit, and on success the summary with the record and its JSON as saved.

@@ -56,6 +56,19 @@ fn new_case(store: &mut Store, title: &str) -> Case {
     }
 }
 
+/// Edits a case through [`Store::update`]; the edit must be stored.
+fn edit_case(store: &mut Store, id: &str, who: &str, f: impl FnOnce(&mut Case)) {
+    store
+        .update(id, &author(who), |r| {
+            if let Record::Case(c) = r {
+                f(c);
+            }
+            Ok::<_, ()>(())
+        })
+        .unwrap()
+        .unwrap();
+}
+
 fn open_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::init(dir.path()).unwrap();
@@ -227,14 +240,7 @@ fn unknown_fields_from_a_newer_version_survive_edits() {
     .unwrap()
     .save();
     a.merge(&id, "case", &doc, false).unwrap();
-    a.update(&id, &author("u1"), |r| {
-        if let Record::Case(c) = r {
-            c.risk = RiskLevel::High;
-        }
-        Ok::<_, ()>(())
-    })
-    .unwrap()
-    .unwrap();
+    edit_case(&mut a, &id, "u1", |c| c.risk = RiskLevel::High);
     let v = a.get_value(&id).unwrap();
     assert_eq!(v["satisfaction"], json!({"score": 5, "by": "回访"}));
     assert_eq!(v["risk"], json!("high"));
@@ -251,22 +257,13 @@ fn an_edit_after_a_merge_starts_from_the_merged_record() {
     a.create(&Record::Case(case), &author("a")).unwrap();
     b.merge(&id, "case", &a.saved_doc(&id).unwrap(), false)
         .unwrap();
-    let edit = |store: &mut Store, who: &str, f: &dyn Fn(&mut Case)| {
-        store
-            .update(&id, &author(who), |r| {
-                if let Record::Case(c) = r {
-                    f(c);
-                }
-                Ok::<_, ()>(())
-            })
-            .unwrap()
-            .unwrap();
-    };
-    edit(&mut a, "a", &|c| c.persons_involved = 3);
-    edit(&mut b, "b", &|c| c.title = "合并后编辑（已更名）".into());
+    edit_case(&mut a, &id, "a", |c| c.persons_involved = 3);
+    edit_case(&mut b, &id, "b", |c| {
+        c.title = "合并后编辑（已更名）".into()
+    });
     a.import_changes(&b.export_changes().unwrap()).unwrap();
     // A's next edit touches neither field: both earlier edits must stay.
-    edit(&mut a, "a", &|c| c.risk = RiskLevel::High);
+    edit_case(&mut a, &id, "a", |c| c.risk = RiskLevel::High);
     let Record::Case(got) = a.get(&id).unwrap() else {
         panic!("not a case")
     };
@@ -296,15 +293,7 @@ fn conflicts_are_exposed_and_settled_across_two_devices() {
         (&mut a, RiskLevel::High, "a"),
         (&mut b, RiskLevel::Medium, "b"),
     ] {
-        store
-            .update(&id, &author(who), |r| {
-                if let Record::Case(c) = r {
-                    c.risk = risk;
-                }
-                Ok::<_, ()>(())
-            })
-            .unwrap()
-            .unwrap();
+        edit_case(store, &id, who, |c| c.risk = risk);
     }
     let fa = a.export_changes().unwrap();
     let fb = b.export_changes().unwrap();
@@ -344,14 +333,7 @@ fn history_lists_changes_and_shows_the_past() {
     let id = case.id.to_string();
     s.create(&Record::Case(case), &author("a")).unwrap();
     s.set_clock(|| Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap());
-    s.update(&id, &author("b"), |r| {
-        if let Record::Case(c) = r {
-            c.title = "新标题".into();
-        }
-        Ok::<_, ()>(())
-    })
-    .unwrap()
-    .unwrap();
+    edit_case(&mut s, &id, "b", |c| c.title = "新标题".into());
     let h = s.history(&id).unwrap();
     assert_eq!(h.len(), 2);
     assert_eq!(h[0].by.user, "a");
@@ -424,14 +406,7 @@ fn refusals_are_kept_until_the_record_is_edited() {
     assert!(s.pending(10).unwrap().is_empty());
     assert_eq!(s.refused().unwrap(), vec![(id.clone(), refusal.clone())]);
     assert_eq!(s.row(&id).unwrap().refused, Some(refusal));
-    s.update(&id, &author("a"), |r| {
-        if let Record::Case(c) = r {
-            c.title = "改后".into();
-        }
-        Ok::<_, ()>(())
-    })
-    .unwrap()
-    .unwrap();
+    edit_case(&mut s, &id, "a", |c| c.title = "改后".into());
     assert_eq!(s.pending(10).unwrap().len(), 1);
     let heads = s.pending(10).unwrap()[0].heads.clone();
     s.mark_pushed(&id, &heads).unwrap();

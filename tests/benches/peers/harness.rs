@@ -915,6 +915,12 @@ pub fn install_peers() -> Result<PathBuf, String> {
     Ok(dst)
 }
 
+/// The last `n` lines of a process's output, in order, on one line (for a table cell).
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join(" | ")
+}
+
 struct Node {
     dir: PathBuf,
     work: PathBuf,
@@ -941,8 +947,11 @@ impl Node {
         let v: Value = serde_json::from_str(last).unwrap_or(Value::Null);
         if !out.status.success() || v.get("error").is_some() || v.is_null() {
             let err = String::from_utf8_lossy(&out.stderr);
-            let tail: String = err.lines().rev().take(8).collect::<Vec<_>>().join(" | ");
-            return Err(format!("{cmd} failed: {} {tail}", v["error"]));
+            return Err(format!(
+                "{cmd} failed: {} {}",
+                v["error"],
+                last_lines(&err, 8)
+            ));
         }
         Ok(v)
     }
@@ -1263,11 +1272,9 @@ impl AmServer {
         match self.child.0.try_wait() {
             Ok(Some(status)) => {
                 let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-                let tail: Vec<&str> = log.lines().rev().take(6).collect();
-                let tail: Vec<&str> = tail.into_iter().rev().collect();
                 format!(
                     "{e} — the automerge-repo server had exited ({status}): {} (log: {})",
-                    tail.join(" | "),
+                    last_lines(&log, 6),
                     self.log.display()
                 )
             }
