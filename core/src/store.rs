@@ -254,6 +254,34 @@ pub fn open_connection(path: &Path, options: &StoreOptions) -> Result<Connection
     Ok(conn)
 }
 
+/// The schema's version, in `PRAGMA user_version`.
+const SCHEMA_VERSION: i64 = 1;
+
+/// Creates the tables, and brings a store written by an earlier version up to date.
+fn ensure_schema(conn: &Connection) -> Result<()> {
+    conn.execute_batch(SCHEMA_SQL)?;
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version >= SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = conn.unchecked_transaction()?;
+    // Version 1: a record's row no longer keeps the record's JSON (every save wrote it, and
+    // only a rebuild of the report facts read it; that reads the documents now), nor an
+    // index on `updated_ms` alone (`records_search` begins with it). Both were derived data.
+    let has_value: bool = tx.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('records') WHERE name = 'value'",
+        [],
+        |r| r.get(0),
+    )?;
+    if has_value {
+        tx.execute_batch("ALTER TABLE records DROP COLUMN value")?;
+    }
+    tx.execute_batch("DROP INDEX IF EXISTS records_updated")?;
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
+
 const SCHEMA_SQL: &str = r"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS docs (
@@ -288,8 +316,7 @@ CREATE TABLE IF NOT EXISTS records (
     updated_ms INTEGER NOT NULL,
     conflicts INTEGER NOT NULL DEFAULT 0,
     search TEXT NOT NULL,
-    summary TEXT NOT NULL,
-    value TEXT NOT NULL
+    summary TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS attachments (
     sha256 TEXT PRIMARY KEY,
@@ -301,11 +328,11 @@ CREATE INDEX IF NOT EXISTS records_grid ON records(grid, updated_ms DESC);
 CREATE INDEX IF NOT EXISTS records_status ON records(status, updated_ms DESC);
 CREATE INDEX IF NOT EXISTS records_kind ON records(kind, updated_ms DESC);
 CREATE INDEX IF NOT EXISTS records_path ON records(street, community, grid);
-CREATE INDEX IF NOT EXISTS records_updated ON records(updated_ms DESC);
 -- Sync asks for pending and refused records on every run: keep those lookups off a scan.
 CREATE INDEX IF NOT EXISTS docs_pending ON docs(id) WHERE pending = 1 AND refused_code IS NULL;
 CREATE INDEX IF NOT EXISTS docs_refused ON docs(id) WHERE refused_code IS NOT NULL;
--- Covers the text search's scan, so it does not read the wide rows.
+-- Covers the text search's scan, so it does not read the wide rows; and, as its prefix, the
+-- newest-first order of unfiltered lists.
 CREATE INDEX IF NOT EXISTS records_search ON records(updated_ms DESC, id, search);
 CREATE INDEX IF NOT EXISTS records_conflicts ON records(conflicts) WHERE conflicts > 0;
 -- Report facts (see `report::db`), clustered by `until`, the last day a record counts
@@ -347,7 +374,7 @@ impl Store {
     pub fn init_with(dir: &Path, options: &StoreOptions) -> Result<Self> {
         fs::create_dir_all(dir.join("attachments"))?;
         let conn = open_connection(&dir.join(DB_FILE), options)?;
-        conn.execute_batch(SCHEMA_SQL)?;
+        ensure_schema(&conn)?;
         let existing: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key = 'identity'", [], |r| {
                 r.get(0)
@@ -380,7 +407,7 @@ impl Store {
             return Err(StoreError::NotInitialised(dir.display().to_string()));
         }
         let conn = open_connection(&path, options)?;
-        conn.execute_batch(SCHEMA_SQL)?;
+        ensure_schema(&conn)?;
         let identity: String = conn
             .query_row("SELECT value FROM meta WHERE key = 'identity'", [], |r| {
                 r.get(0)
@@ -1150,7 +1177,7 @@ fn empty_doc(actor: &[u8; 16]) -> Result<RecordDoc> {
     )?)
 }
 
-fn load_doc_from(conn: &Connection, id: &str, actor: &[u8]) -> Result<RecordDoc> {
+pub(crate) fn load_doc_from(conn: &Connection, id: &str, actor: &[u8]) -> Result<RecordDoc> {
     let (mut bytes, tail): (Vec<u8>, i64) = conn
         .prepare_cached("SELECT snapshot, tail FROM docs WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -1419,7 +1446,7 @@ fn append_changes(
 struct RowInput<'a> {
     /// The record, when this version understands it.
     record: Option<&'a Record>,
-    /// The document's value (kept in the row for report rebuilds).
+    /// The document's value (read when this version does not understand the record).
     value: &'a Value,
     /// Unsettled conflicts; `None` keeps the stored count (a local edit adds none).
     conflicts: Option<u32>,
@@ -1454,8 +1481,8 @@ fn write_row(tx: &Transaction<'_>, id: &str, input: &RowInput<'_>) -> Result<Sum
     let as_str = |v: Option<Value>| v.and_then(|v| v.as_str().map(str::to_owned));
     tx.prepare_cached(
         "INSERT INTO records (id, kind, street, community, grid, title, status, level, resolved_at,
-             created_at, created_day, created_by, updated_ms, conflicts, search, summary, value)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, COALESCE(?14, 0), ?15, ?16, ?17)
+             created_at, created_day, created_by, updated_ms, conflicts, search, summary)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, COALESCE(?14, 0), ?15, ?16)
          ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, street = excluded.street,
              community = excluded.community, grid = excluded.grid, title = excluded.title,
              status = excluded.status, level = excluded.level, resolved_at = excluded.resolved_at,
@@ -1463,7 +1490,7 @@ fn write_row(tx: &Transaction<'_>, id: &str, input: &RowInput<'_>) -> Result<Sum
              created_by = excluded.created_by,
              updated_ms = max(records.updated_ms, excluded.updated_ms),
              conflicts = COALESCE(?14, records.conflicts), search = excluded.search,
-             summary = excluded.summary, value = excluded.value",
+             summary = excluded.summary",
     )?
     .execute(params![
         id,
@@ -1482,7 +1509,6 @@ fn write_row(tx: &Transaction<'_>, id: &str, input: &RowInput<'_>) -> Result<Sum
         input.conflicts,
         s.search,
         serde_json::to_string(&s).map_err(json_err)?,
-        serde_json::to_string(input.value).map_err(json_err)?,
     ])?;
     match input.record {
         Some(r) => crate::report::db::write_record_facts(tx, id, Some(r))?,

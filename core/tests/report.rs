@@ -1065,6 +1065,63 @@ fn facts_are_rebuilt_for_a_store_that_had_none() {
 }
 
 #[test]
+fn a_store_of_the_earlier_schema_is_brought_up_to_date_with_nothing_lost() {
+    let data = data();
+    let (dir, mut store) = store_with(&data);
+    let before = store.report(&november()).unwrap();
+    let ids = store.ids().unwrap();
+    let records: Vec<_> = ids.iter().map(|id| store.get(id).unwrap()).collect();
+    drop(store);
+    // What version 0 wrote: each row with the record's JSON, an index on `updated_ms`, and
+    // (in a store from before the report) no facts.
+    let conn = rusqlite::Connection::open(dir.path().join("gridwork.db")).unwrap();
+    conn.execute_batch(
+        "ALTER TABLE records ADD COLUMN value TEXT NOT NULL DEFAULT '{}';
+         CREATE INDEX records_updated ON records(updated_ms DESC);
+         PRAGMA user_version = 0;
+         DELETE FROM record_facts; DELETE FROM meta WHERE key = 'report_facts_version';",
+    )
+    .unwrap();
+    drop(conn);
+    let mut store = Store::open(dir.path()).unwrap();
+    store.set_clock(|| Utc.with_ymd_and_hms(2026, 12, 5, 2, 0, 0).unwrap());
+    let conn = rusqlite::Connection::open(dir.path().join("gridwork.db")).unwrap();
+    let (columns, index, version): (i64, i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM pragma_table_info('records') WHERE name = 'value'),
+                    (SELECT count(*) FROM sqlite_master WHERE name = 'records_updated'),
+                    (SELECT user_version FROM pragma_user_version)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (columns, index),
+        (0, 0),
+        "the derived column and index are gone"
+    );
+    assert!(version >= 1);
+    let after: Vec<_> = ids.iter().map(|id| store.get(id).unwrap()).collect();
+    assert_eq!(after, records, "every record as it was");
+    // The facts come back from the documents alone.
+    let report = store.report(&november()).unwrap();
+    assert_eq!(report.overview, before.overview);
+    assert_eq!(report.whistle, before.whistle);
+    assert_eq!(report.reception, before.reception);
+    // And the store takes new records as before.
+    let extra = data.records[0].clone();
+    let Record::Case(mut c) = extra else {
+        panic!("the data set starts with a case")
+    };
+    c.id = RecordId::new_v7();
+    store.create(&Record::Case(c), &author()).unwrap();
+    drop(store);
+    // Opening again changes nothing more.
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.ids().unwrap().len(), ids.len() + 1);
+}
+
+#[test]
 fn periods_and_scopes_are_checked() {
     let p: Period = "2026-02".parse().unwrap();
     assert_eq!((p.from, p.to), (day("2026-02-01"), day("2026-02-28")));

@@ -110,18 +110,20 @@ pub fn ensure_facts(conn: &Connection) -> rusqlite::Result<()> {
     if version.is_some() {
         tx.execute("DELETE FROM record_facts", [])?;
     }
-    {
-        let mut stmt = tx.prepare(
-            "SELECT r.id, r.value FROM records r
+    let ids: Vec<String> = tx
+        .prepare(
+            "SELECT r.id FROM records r
              WHERE NOT EXISTS (SELECT 1 FROM record_facts f WHERE f.id = r.id)",
-        )?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let id: String = row.get(0)?;
-            let text = row.get_ref(1)?.as_str().unwrap_or_default();
-            // A value that is not JSON cannot be a readable record: it has no facts.
-            if let Ok(value) = serde_json::from_str::<Value>(text) {
-                write_facts(&tx, &id, &value)?;
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in ids {
+        // Read only: no change is made, so no actor of this device is needed.
+        match crate::store::load_doc_from(&tx, &id, &[0; 16]) {
+            Ok(d) => write_facts(&tx, &id, &d.to_value())?,
+            // A document that does not load cannot be a readable record: it has no facts.
+            Err(e) => {
+                tracing::warn!(record = %id, error = %e, "no report facts: the document does not load")
             }
         }
     }

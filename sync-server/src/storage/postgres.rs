@@ -414,33 +414,6 @@ impl PgStorage {
         let d_paths = col(&|w| w.row.path.clone());
         let d_status = col(&|w| w.row.status.clone());
         let d_princ = col(&|w| join_principals(&w.row.principals));
-        let d_bytes: Vec<&[u8]> = order.iter().map(|&i| writes[i].bytes.as_slice()).collect();
-        tx.execute(
-            "INSERT INTO docs (id, kind, street, community, grid, path, status, principals,
-                               bytes, last_seq, updated_ms)
-             SELECT t.id, t.kind, t.street, t.community, t.grid, t.path, t.status,
-                    t.principals, t.bytes, 0, $10
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                         $6::text[], $7::text[], $8::text[], $9::bytea[])
-                  AS t(id, kind, street, community, grid, path, status, principals, bytes)
-             ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, street = EXCLUDED.street,
-                community = EXCLUDED.community, grid = EXCLUDED.grid, path = EXCLUDED.path,
-                status = EXCLUDED.status, principals = EXCLUDED.principals,
-                bytes = EXCLUDED.bytes, updated_ms = EXCLUDED.updated_ms",
-            &[
-                &d_ids,
-                &d_kinds,
-                &d_streets,
-                &d_comms,
-                &d_grids,
-                &d_paths,
-                &d_status,
-                &d_princ,
-                &d_bytes,
-                &now_ms(),
-            ],
-        )
-        .await?;
         let (with, without): (Vec<&super::DocWrite>, Vec<&super::DocWrite>) = order
             .iter()
             .map(|&i| &writes[i])
@@ -459,7 +432,8 @@ impl PgStorage {
                 .await?;
         }
 
-        // Last step: take the sequence numbers under the head row's lock, append, commit.
+        // Last step: take the sequence numbers under the head row's lock, write the rows and
+        // the log, commit.
         let n = to_i64(writes.len() as u64);
         let new_head: i64 = tx
             .query_one(
@@ -470,6 +444,39 @@ impl PgStorage {
             .try_get(0)?;
         let first = new_head - n + 1;
         let seqs: Vec<i64> = (0..n).map(|i| first + i).collect();
+        // The documents' rows, written under the head's lock with their sequence numbers:
+        // a row written first and numbered later would be written twice, every index too.
+        let last_seqs: Vec<i64> = order.iter().map(|&i| seqs[i]).collect();
+        let d_bytes: Vec<&[u8]> = order.iter().map(|&i| writes[i].bytes.as_slice()).collect();
+        tx.execute(
+            "INSERT INTO docs (id, kind, street, community, grid, path, status, principals,
+                               bytes, last_seq, updated_ms)
+             SELECT t.id, t.kind, t.street, t.community, t.grid, t.path, t.status,
+                    t.principals, t.bytes, t.last_seq, $10
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                         $6::text[], $7::text[], $8::text[], $9::bytea[], $11::bigint[])
+                  AS t(id, kind, street, community, grid, path, status, principals, bytes,
+                       last_seq)
+             ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, street = EXCLUDED.street,
+                community = EXCLUDED.community, grid = EXCLUDED.grid, path = EXCLUDED.path,
+                status = EXCLUDED.status, principals = EXCLUDED.principals,
+                bytes = EXCLUDED.bytes, last_seq = EXCLUDED.last_seq,
+                updated_ms = EXCLUDED.updated_ms",
+            &[
+                &d_ids,
+                &d_kinds,
+                &d_streets,
+                &d_comms,
+                &d_grids,
+                &d_paths,
+                &d_status,
+                &d_princ,
+                &d_bytes,
+                &now_ms(),
+                &last_seqs,
+            ],
+        )
+        .await?;
         let all = |f: &dyn Fn(&super::DocWrite) -> String| -> Vec<String> {
             writes.iter().map(f).collect()
         };
@@ -491,13 +498,6 @@ impl PgStorage {
                 &seqs, &l_ids, &l_kinds, &l_streets, &l_comms, &l_grids, &l_paths, &l_princ,
                 &l_bytes,
             ],
-        )
-        .await?;
-        let last_seqs: Vec<i64> = order.iter().map(|&i| seqs[i]).collect();
-        tx.execute(
-            "UPDATE docs SET last_seq = v.seq
-             FROM unnest($1::text[], $2::bigint[]) AS v(id, seq) WHERE docs.id = v.id",
-            &[&d_ids, &last_seqs],
         )
         .await?;
         tx.commit().await?;
