@@ -490,6 +490,11 @@ mod tests {
         );
     }
 
+    /// Held by every test that writes and runs a stand-in script. A script being written is
+    /// open for writing, and a process forked meanwhile by another test holds that descriptor
+    /// until it execs: running the script then fails with ETXTBSY ("text file busy").
+    static SCRIPTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     /// A stand-in `gridwork-server`: prints `help` for `--help`, logs every other call.
     fn fake_server(name: &str, help: &str) -> (PathBuf, PathBuf) {
         let dir = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
@@ -508,6 +513,7 @@ mod tests {
 
     #[test]
     fn server_cli_check_names_what_is_missing() {
+        let _one_at_a_time = SCRIPTS.lock().unwrap_or_else(|e| e.into_inner());
         let (bin, _) = fake_server("stub", "Usage: gridwork-server");
         let err = check_server_cli(&bin).unwrap_err().to_string();
         assert!(err.contains("init, registry, user, serve"), "{err}");
@@ -520,6 +526,7 @@ mod tests {
 
     #[test]
     fn seeding_imports_the_territory_and_adds_every_demo_account() {
+        let _one_at_a_time = SCRIPTS.lock().unwrap_or_else(|e| e.into_inner());
         let (bin, log) = fake_server("seed", "");
         seed(&bin, Path::new("/data")).unwrap();
         let calls = std::fs::read_to_string(log).unwrap();
