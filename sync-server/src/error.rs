@@ -237,6 +237,7 @@ impl From<gridwork_core::report::ReportError> for ApiError {
         match e {
             R::BadPeriod(_) => Self::bad_request("bad_period", e.to_string()),
             R::UnknownScope(_) => Self::bad_request("unknown_scope", e.to_string()),
+            R::UnknownSheet { .. } => Self::bad_request("unknown_sheet", e.to_string()),
             other => Self::Internal(other.to_string()),
         }
     }

@@ -21,6 +21,17 @@ use crate::storage::UserRecord;
 /// The XLSX media type.
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+/// The CSV media type (UTF-8, with a byte-order mark so that Excel reads it as such).
+pub const CSV: &str = "text/csv; charset=utf-8";
+
+/// How the report goes out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Xlsx,
+    Csv,
+}
+
 /// Most records listed behind one figure.
 pub const MAX_RECORDS: usize = 10_000;
 
@@ -33,8 +44,11 @@ pub struct ReportQuery {
     /// Territory code: district, street, community, grid or zone (`Z01`…); default: the
     /// user's own scope.
     scope: Option<String>,
-    /// `json` (default) or `xlsx`.
+    /// `json` (default), `xlsx`, or `csv` (one figure group: see `sheet`).
     format: Option<String>,
+    /// With `format=csv`: the figure group's key (`overview` by default; `levels`, `areas`,
+    /// … as the workbook's sheets, in its order).
+    sheet: Option<String>,
     /// Language of the workbook: `zh` (default) or `en`.
     lang: Option<String>,
 }
@@ -82,7 +96,8 @@ fn check_scope(user: &UserRecord, scope: &str, territory: &Territory) -> Result<
     Ok(())
 }
 
-/// The supervisors' figures for a period and territory, as JSON or an XLSX workbook.
+/// The supervisors' figures for a period and territory, as JSON, an XLSX workbook or one
+/// figure group as CSV.
 #[utoipa::path(
     get, path = "/v1/report", tag = "report",
     params(ReportQuery),
@@ -90,7 +105,8 @@ fn check_scope(user: &UserRecord, scope: &str, territory: &Territory) -> Result<
     responses(
         (status = 200, description = "The report (`format=json`: gridwork_core::report::Report; every figure carries the query of its records)", body = serde_json::Value),
         (status = 200, description = "The workbook (`format=xlsx`), one sheet per figure group", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 400, description = "Bad period, unknown scope, format or language", body = ErrorBody),
+        (status = 200, description = "One figure group as CSV (`format=csv&sheet=KEY`)", content_type = "text/csv; charset=utf-8"),
+        (status = 400, description = "Bad period, unknown scope, format, sheet or language", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "The role reads no reports, or the scope lies outside the user's", body = ErrorBody)
     )
@@ -106,20 +122,27 @@ pub(crate) async fn report(
         ApiError::bad_request(
             "bad_query",
             "give ?period=YYYY-MM (or YYYY-MM-DD, or YYYY-MM-DD..YYYY-MM-DD), and optionally \
-             scope=CODE, format=json|xlsx and lang=zh|en",
+             scope=CODE, format=json|xlsx|csv, sheet=KEY (with csv) and lang=zh|en",
         )
     })?;
     let period: Period = q.period.parse()?;
-    let xlsx = match q.format.as_deref().unwrap_or("json") {
-        "json" => false,
-        "xlsx" => true,
+    let format = match q.format.as_deref().unwrap_or("json") {
+        "json" => Format::Json,
+        "xlsx" => Format::Xlsx,
+        "csv" => Format::Csv,
         _ => {
             return Err(ApiError::bad_request(
                 "bad_format",
-                "format must be json or xlsx",
+                "format must be json, xlsx or csv",
             ));
         }
     };
+    if q.sheet.is_some() && format != Format::Csv {
+        return Err(ApiError::bad_request(
+            "bad_query",
+            "sheet=KEY goes with format=csv only (the workbook holds every sheet)",
+        ));
+    }
     let lang = match q.lang.as_deref().unwrap_or("zh") {
         "zh" | "zh-CN" | "zh-cn" => Lang::ZhCn,
         "en" => Lang::En,
@@ -129,23 +152,31 @@ pub(crate) async fn report(
     let params = ReportParams::new(period).within(q.scope.unwrap_or_else(|| user.scope.clone()));
     check_scope(user, &params.scope, territory)?;
     let report = crate::report::build(&st.store, &params, territory).await?;
-    tracing::info!(user = %user.id, scope = %params.scope, period = %params.period, xlsx, "report");
-    if !xlsx {
-        return Ok(Json(report).into_response());
-    }
-    let bytes = tokio::task::spawn_blocking(move || report.to_xlsx_bytes(lang))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let name = format!(
-        "gridwork-report-{}-{}.xlsx",
+    tracing::info!(user = %user.id, scope = %params.scope, period = %params.period, "report");
+    let base = format!(
+        "gridwork-report-{}-{}",
         params.scope,
         params.period.label.replace("..", "_to_")
     );
+    let (bytes, media, name) = match format {
+        Format::Json => return Ok(Json(report).into_response()),
+        Format::Xlsx => {
+            let bytes = tokio::task::spawn_blocking(move || report.to_xlsx_bytes(lang))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))??;
+            (bytes, XLSX, format!("{base}.xlsx"))
+        }
+        Format::Csv => {
+            let key = q.sheet.unwrap_or_else(|| "overview".to_owned());
+            let bytes = report.sheet_csv_bytes(&key, lang)?;
+            (bytes, CSV, format!("{base}-{key}.csv"))
+        }
+    };
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
-        .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"report.xlsx\""));
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"report\""));
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static(XLSX)),
+            (header::CONTENT_TYPE, HeaderValue::from_static(media)),
             (header::CONTENT_DISPOSITION, disposition),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],

@@ -632,6 +632,74 @@ async fn the_workbook_opens_and_carries_the_figures(b: Backend) {
 }
 on_both!(the_workbook_opens_and_carries_the_figures);
 
+async fn one_figure_group_as_csv(b: Backend) {
+    let w = world(b).await;
+    let (sup, _) = Api::login(&w.h.url(), "sup", "sup-laptop").await;
+    for (lang, found, resolved) in [
+        ("zh", "新发现事项（件）", "已化解（件）"),
+        ("en", "Cases found", "Cases resolved"),
+    ] {
+        let resp = get(&sup, &format!("period={PERIOD}&format=csv&lang={lang}")).await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
+        assert_eq!(
+            resp.headers()["content-disposition"],
+            format!("attachment; filename=\"gridwork-report-{DISTRICT}-{PERIOD}-overview.csv\"")
+                .as_str()
+        );
+        let bytes = resp.bytes().await.expect("body");
+        let text = std::str::from_utf8(&bytes).expect("UTF-8");
+        let text = text
+            .strip_prefix('\u{feff}')
+            .expect("a byte-order mark for Excel");
+        let mut rows = csv::Reader::from_reader(text.as_bytes());
+        let rows: Vec<csv::StringRecord> = rows.records().map(|r| r.expect("a row")).collect();
+        let value = |label: &str| {
+            rows.iter()
+                .find(|r| &r[0] == label)
+                .map(|r| r[1].to_owned())
+                .unwrap_or_else(|| panic!("no row {label}"))
+        };
+        assert_eq!(value(found), "4");
+        assert_eq!(value(resolved), "3");
+    }
+    // Another group, by its key: the levels' resolved counts add up to the JSON's.
+    let json = report_json(&sup, &format!("period={PERIOD}")).await;
+    let resp = get(
+        &sup,
+        &format!("period={PERIOD}&format=csv&sheet=levels&lang=en"),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let bytes = resp.bytes().await.expect("body");
+    let mut levels = csv::Reader::from_reader(&bytes[3..]);
+    let counts: Vec<(String, u64)> = levels
+        .records()
+        .map(|r| r.expect("a row"))
+        .filter(|r| ["community", "street", "district"].contains(&&r[0]))
+        .map(|r| (r[0].to_owned(), r[1].parse().expect("a count")))
+        .collect();
+    assert_eq!(counts.len(), 3, "{counts:?}");
+    assert_eq!(
+        counts.iter().map(|(_, n)| n).sum::<u64>(),
+        json["overview"]["resolved"]["n"]
+            .as_u64()
+            .expect("resolved")
+    );
+    // An unknown group names the keys there are; a sheet without csv is refused too.
+    let (status, code, message) =
+        error_of(get(&sup, &format!("period={PERIOD}&format=csv&sheet=nope")).await).await;
+    assert_eq!((status, code.as_str()), (400, "unknown_sheet"), "{message}");
+    assert!(
+        message.contains("\"nope\"") && message.contains("overview, levels"),
+        "{message}"
+    );
+    let (status, _, message) =
+        error_of(get(&sup, &format!("period={PERIOD}&format=xlsx&sheet=levels")).await).await;
+    assert_eq!(status, 400, "{message}");
+}
+on_both!(one_figure_group_as_csv);
+
 /// Runs SQL on the server's database directly (the server is stopped).
 async fn sql(db: &DatabaseConfig, statements: &str) {
     match db {

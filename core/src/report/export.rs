@@ -27,6 +27,10 @@ pub trait ReportExport {
     /// Writes one CSV file per figure group into `dir` (created if missing), UTF-8 with a
     /// byte-order mark, headers in Chinese. Returns the files, in sheet order.
     fn to_csv_dir(&self, dir: &Path) -> Result<Vec<PathBuf>, ReportError>;
+
+    /// One figure group (by its key: `overview`, `levels`, …) as CSV bytes in `lang`, with a
+    /// byte-order mark (for an HTTP response).
+    fn sheet_csv_bytes(&self, key: &str, lang: Lang) -> Result<Vec<u8>, ReportError>;
 }
 
 impl ReportExport for Report {
@@ -53,6 +57,17 @@ impl ReportExport for Report {
             files.push(path);
         }
         Ok(files)
+    }
+
+    fn sheet_csv_bytes(&self, key: &str, lang: Lang) -> Result<Vec<u8>, ReportError> {
+        let sheets = self.sheets(lang);
+        match sheets.iter().find(|s| s.key == key) {
+            Some(sheet) => csv_bytes(sheet, lang),
+            None => Err(ReportError::UnknownSheet {
+                key: key.to_owned(),
+                known: sheets.iter().map(|s| s.key).collect::<Vec<_>>().join(", "),
+            }),
+        }
     }
 }
 

@@ -38,6 +38,14 @@ pub enum ReportError {
     /// The scope is no unit of the territory.
     #[error("unknown territory code {0:?}")]
     UnknownScope(String),
+    /// No figure group has this key.
+    #[error("unknown sheet {key:?}: expected one of {known}")]
+    UnknownSheet {
+        /// The key asked for.
+        key: String,
+        /// The keys there are, comma-separated.
+        known: String,
+    },
     /// SQLite failed.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
