@@ -7,7 +7,7 @@ use gridwork_core::report::{
     self, AgeBand, Facts, LevelBucket, Period, RecordQuery, Report, ReportError, ReportExport,
     ReportParams,
 };
-use gridwork_core::store::{Store, StoreError};
+use gridwork_core::store::{DB_FILE, Store, StoreError};
 use gridwork_schema::territory::Territory;
 use gridwork_schema::*;
 
@@ -1052,7 +1052,7 @@ fn facts_are_rebuilt_for_a_store_that_had_none() {
     let (dir, store) = store_with(&data);
     let before = store.report(&november()).unwrap();
     drop(store);
-    let conn = rusqlite::Connection::open(dir.path().join("gridwork.db")).unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
     conn.execute_batch(
         "DELETE FROM record_facts; DELETE FROM meta WHERE key = 'report_facts_version';",
     )
@@ -1074,7 +1074,7 @@ fn a_store_of_the_earlier_schema_is_brought_up_to_date_with_nothing_lost() {
     drop(store);
     // What version 0 wrote: each row with the record's JSON, an index on `updated_ms`, and
     // (in a store from before the report) no facts.
-    let conn = rusqlite::Connection::open(dir.path().join("gridwork.db")).unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
     conn.execute_batch(
         "ALTER TABLE records ADD COLUMN value TEXT NOT NULL DEFAULT '{}';
          CREATE INDEX records_updated ON records(updated_ms DESC);
@@ -1085,7 +1085,7 @@ fn a_store_of_the_earlier_schema_is_brought_up_to_date_with_nothing_lost() {
     drop(conn);
     let mut store = Store::open(dir.path()).unwrap();
     store.set_clock(|| Utc.with_ymd_and_hms(2026, 12, 5, 2, 0, 0).unwrap());
-    let conn = rusqlite::Connection::open(dir.path().join("gridwork.db")).unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
     let (columns, index, version): (i64, i64, i64) = conn
         .query_row(
             "SELECT (SELECT count(*) FROM pragma_table_info('records') WHERE name = 'value'),
