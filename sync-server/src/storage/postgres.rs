@@ -315,7 +315,11 @@ impl PgStorage {
             tx.execute("SELECT gridwork_lock_docs($1)", &[&keys])
                 .await?;
             let docs: Vec<(String, Vec<u8>)> = tx
-                .query("SELECT id, bytes FROM docs WHERE id = ANY($1)", &[&ids])
+                .query(
+                    &tx.prepare_cached("SELECT id, bytes FROM docs WHERE id = ANY($1)")
+                        .await?,
+                    &[&ids],
+                )
                 .await?
                 .iter()
                 .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
@@ -377,11 +381,18 @@ impl PgStorage {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        tx.execute("SELECT gridwork_lock_docs($1)", &[&keys])
-            .await?;
+        tx.execute(
+            &tx.prepare_cached("SELECT gridwork_lock_docs($1)").await?,
+            &[&keys],
+        )
+        .await?;
         let mut stored = HashMap::new();
         for r in tx
-            .query("SELECT id, bytes FROM docs WHERE id = ANY($1)", &[&ids])
+            .query(
+                &tx.prepare_cached("SELECT id, bytes FROM docs WHERE id = ANY($1)")
+                    .await?,
+                &[&ids],
+            )
             .await?
         {
             stored.insert(r.try_get::<_, String>(0)?, r.try_get::<_, Vec<u8>>(1)?);
@@ -428,8 +439,12 @@ impl PgStorage {
         .await?;
         if !without.is_empty() {
             let gone: Vec<&str> = without.iter().map(|w| w.row.id.as_str()).collect();
-            tx.execute("DELETE FROM report_facts WHERE id = ANY($1)", &[&gone])
-                .await?;
+            tx.execute(
+                &tx.prepare_cached("DELETE FROM report_facts WHERE id = ANY($1)")
+                    .await?,
+                &[&gone],
+            )
+            .await?;
         }
 
         // Last step: take the sequence numbers under the head row's lock, write the rows and
@@ -437,7 +452,8 @@ impl PgStorage {
         let n = to_i64(writes.len() as u64);
         let new_head: i64 = tx
             .query_one(
-                "UPDATE meta SET head = head + $1 WHERE id = 1 RETURNING head",
+                &tx.prepare_cached("UPDATE meta SET head = head + $1 WHERE id = 1 RETURNING head")
+                    .await?,
                 &[&n],
             )
             .await?
@@ -449,7 +465,8 @@ impl PgStorage {
         let last_seqs: Vec<i64> = order.iter().map(|&i| seqs[i]).collect();
         let d_bytes: Vec<&[u8]> = order.iter().map(|&i| writes[i].bytes.as_slice()).collect();
         tx.execute(
-            "INSERT INTO docs (id, kind, street, community, grid, path, status, principals,
+            &tx.prepare_cached(
+                "INSERT INTO docs (id, kind, street, community, grid, path, status, principals,
                                bytes, last_seq, updated_ms)
              SELECT t.id, t.kind, t.street, t.community, t.grid, t.path, t.status,
                     t.principals, t.bytes, t.last_seq, $10
@@ -462,6 +479,8 @@ impl PgStorage {
                 status = EXCLUDED.status, principals = EXCLUDED.principals,
                 bytes = EXCLUDED.bytes, last_seq = EXCLUDED.last_seq,
                 updated_ms = EXCLUDED.updated_ms",
+            )
+            .await?,
             &[
                 &d_ids,
                 &d_kinds,
@@ -489,11 +508,14 @@ impl PgStorage {
         let l_princ = all(&|w| join_principals(&w.row.principals));
         let l_bytes: Vec<&[u8]> = writes.iter().map(|w| w.changes.as_slice()).collect();
         tx.execute(
-            "INSERT INTO log (seq, doc_id, kind, street, community, grid, path, principals,
+            &tx.prepare_cached(
+                "INSERT INTO log (seq, doc_id, kind, street, community, grid, path, principals,
                               bytes)
              SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[],
                                   $5::text[], $6::text[], $7::text[], $8::text[],
                                   $9::bytea[])",
+            )
+            .await?,
             &[
                 &seqs, &l_ids, &l_kinds, &l_streets, &l_comms, &l_grids, &l_paths, &l_princ,
                 &l_bytes,
@@ -706,12 +728,15 @@ async fn upsert_facts(
     }
     let col = |f: fn(&FactsRow) -> &str| -> Vec<&str> { rows.iter().map(|r| f(r)).collect() };
     tx.execute(
-        "INSERT INTO report_facts (id, kind, street, community, grid, day, until, data)
+        &tx.prepare_cached(
+            "INSERT INTO report_facts (id, kind, street, community, grid, day, until, data)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
                               $6::text[], $7::text[], $8::text[])
          ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, street = EXCLUDED.street,
             community = EXCLUDED.community, grid = EXCLUDED.grid, day = EXCLUDED.day,
             until = EXCLUDED.until, data = EXCLUDED.data",
+        )
+        .await?,
         &[
             &col(|r| &r.id),
             &col(|r| &r.kind),
