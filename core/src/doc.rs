@@ -15,7 +15,7 @@ use automerge::hydrate;
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{
     ActorId, AutoCommit, AutomergeError, ChangeHash, ObjId, ObjType, Prop, ReadDoc, ScalarValue,
-    Value as AmValue, ValueRef,
+    ScalarValueRef, Value as AmValue, ValueRef,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
@@ -285,10 +285,7 @@ impl RecordDoc {
 
     /// The record as a JSON value (text as strings; for a conflicted field, the winner).
     pub fn to_value(&self) -> Value {
-        match self.doc.hydrate(&ObjId::Root, None) {
-            Ok(v) => hydrated_to_json(&v),
-            Err(_) => Value::Object(Map::new()),
-        }
+        value_of(&self.doc, &ObjId::Root, ObjType::Map, None)
     }
 
     /// How many operations the document holds.
@@ -379,8 +376,12 @@ impl RecordDoc {
         if heads.is_empty() {
             return Ok(Value::Null);
         }
-        let v = self.doc.hydrate(&ObjId::Root, Some(&heads))?;
-        Ok(hydrated_to_json(&v))
+        Ok(value_of(
+            &self.doc,
+            &ObjId::Root,
+            ObjType::Map,
+            Some(&heads),
+        ))
     }
 
     /// The time of the latest change (milliseconds), or 0 for an empty document.
@@ -843,41 +844,66 @@ fn diff_keyed_list(
     Ok(())
 }
 
-fn scalar_to_json(s: &ScalarValue) -> Value {
+fn scalar_to_json(s: &ScalarValueRef<'_>) -> Value {
     match s {
-        ScalarValue::Str(s) => Value::String(s.to_string()),
-        ScalarValue::Int(i) => Value::Number((*i).into()),
-        ScalarValue::Uint(u) => Value::Number((*u).into()),
-        ScalarValue::F64(f) => Number::from_f64(*f).map_or(Value::Null, Value::Number),
-        ScalarValue::Counter(c) => Value::Number(i64::from(c).into()),
-        ScalarValue::Timestamp(t) => Value::Number((*t).into()),
-        ScalarValue::Boolean(b) => Value::Bool(*b),
-        ScalarValue::Bytes(b) => Value::String(hex::encode(b)),
-        ScalarValue::Unknown { .. } | ScalarValue::Null => Value::Null,
+        ScalarValueRef::Str(s) => Value::String(s.to_string()),
+        ScalarValueRef::Int(i) | ScalarValueRef::Counter(i) | ScalarValueRef::Timestamp(i) => {
+            Value::Number((*i).into())
+        }
+        ScalarValueRef::Uint(u) => Value::Number((*u).into()),
+        ScalarValueRef::F64(f) => Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        ScalarValueRef::Boolean(b) => Value::Bool(*b),
+        ScalarValueRef::Bytes(b) => Value::String(hex::encode(b)),
+        ScalarValueRef::Unknown { .. } | ScalarValueRef::Null => Value::Null,
     }
 }
 
-fn hydrated_to_json(v: &hydrate::Value) -> Value {
-    match v {
-        hydrate::Value::Scalar(s) => scalar_to_json(s),
-        hydrate::Value::Text(t) => Value::String(t.to_string()),
-        hydrate::Value::Map(m) => Value::Object(
-            m.iter()
-                .map(|(k, mv)| (k.clone(), hydrated_to_json(&mv.value)))
-                .collect(),
-        ),
-        hydrate::Value::List(l) => {
-            Value::Array(l.iter().map(|lv| hydrated_to_json(&lv.value)).collect())
+/// The JSON value of object `obj` (of type `typ`), now or as at `heads`; for a conflicted
+/// field, the winner.
+///
+/// Walks the object through the range iterators rather than `hydrate`, which builds an
+/// intermediate tree: half the work, and this runs on every load, merge and push decision.
+fn value_of(doc: &AutoCommit, obj: &ObjId, typ: ObjType, heads: Option<&[ChangeHash]>) -> Value {
+    let item = |v: ValueRef<'_>, id: &dyn Fn() -> ObjId| match v {
+        ValueRef::Scalar(s) => scalar_to_json(&s),
+        ValueRef::Object(t) => value_of(doc, &id(), t, heads),
+    };
+    match typ {
+        ObjType::Map | ObjType::Table => {
+            let range = match heads {
+                Some(h) => doc.map_range_at(obj, .., h),
+                None => doc.map_range(obj, ..),
+            };
+            Value::Object(
+                range
+                    .map(|e| {
+                        let v = item(e.value.clone(), &|| e.id());
+                        (e.key.into_owned(), v)
+                    })
+                    .collect(),
+            )
         }
+        ObjType::List => {
+            let range = match heads {
+                Some(h) => doc.list_range_at(obj, .., h),
+                None => doc.list_range(obj, ..),
+            };
+            Value::Array(range.map(|e| item(e.value.clone(), &|| e.id())).collect())
+        }
+        ObjType::Text => Value::String(
+            match heads {
+                Some(h) => doc.text_at(obj, h),
+                None => doc.text(obj),
+            }
+            .unwrap_or_default(),
+        ),
     }
 }
 
 fn am_to_json(doc: &AutoCommit, value: &AmValue<'_>, id: &ObjId) -> Value {
     match value {
-        AmValue::Scalar(s) => scalar_to_json(s),
-        AmValue::Object(_) => doc
-            .hydrate(id, None)
-            .map_or(Value::Null, |h| hydrated_to_json(&h)),
+        AmValue::Scalar(s) => scalar_to_json(&ScalarValueRef::from(s.as_ref().clone())),
+        AmValue::Object(t) => value_of(doc, id, *t, None),
     }
 }
 
@@ -1123,5 +1149,82 @@ mod tests {
         }
         assert!("".parse::<FieldPath>().is_err());
         assert!("a[x]".parse::<FieldPath>().is_err());
+    }
+
+    /// Automerge's own reading of a document, through `hydrate`: the reference that
+    /// [`value_of`] must match.
+    fn hydrated(doc: &AutoCommit, heads: Option<&[ChangeHash]>) -> Value {
+        fn json(v: &hydrate::Value) -> Value {
+            match v {
+                hydrate::Value::Scalar(s) => scalar_to_json(&ScalarValueRef::from(s.clone())),
+                hydrate::Value::Text(t) => Value::String(t.to_string()),
+                hydrate::Value::Map(m) => Value::Object(
+                    m.iter()
+                        .map(|(k, mv)| (k.clone(), json(&mv.value)))
+                        .collect(),
+                ),
+                hydrate::Value::List(l) => {
+                    Value::Array(l.iter().map(|lv| json(&lv.value)).collect())
+                }
+            }
+        }
+        json(&doc.hydrate(&ObjId::Root, heads).unwrap())
+    }
+
+    fn field() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            (0.0f64..1e6).prop_map(Value::from),
+            "[a-c调解。]{0,6}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(2, 12, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map("[a-c]", inner, 0..3)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn record() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        (
+            proptest::collection::btree_map("title|risk|description|notes|events|n", field(), 0..6),
+            "[a-c调解。]{0,8}",
+        )
+            .prop_map(|(m, text)| {
+                let mut v: Map<String, Value> = m.into_iter().collect();
+                v.insert("description".into(), Value::from(text));
+                Value::Object(v)
+            })
+    }
+
+    proptest::proptest! {
+        /// Concurrent edits of every shape (scalars against scalars and objects, lists,
+        /// text, deletions): the walk reads what Automerge's `hydrate` reads, now and as at
+        /// an earlier point.
+        #[test]
+        fn the_value_walk_reads_what_hydrate_reads(
+            v0 in record(), va in record(), vb in record(), vc in record()
+        ) {
+            let mut a = RecordDoc::create(&[1; 16], &v0, TEXT, &author("a"), 1).unwrap();
+            let mut b = RecordDoc::load(&a.save(), &[2; 16]).unwrap();
+            let first = a.heads();
+            a.update(&v0, &va, TEXT, &author("a"), 2).unwrap();
+            b.update(&v0, &vb, TEXT, &author("b"), 3).unwrap();
+            sync(&mut a, &mut b);
+            let merged = a.to_value();
+            a.update(&merged, &vc, TEXT, &author("a"), 4).unwrap();
+            for d in [&a, &b] {
+                proptest::prop_assert_eq!(d.to_value(), hydrated(&d.doc, None));
+                proptest::prop_assert_eq!(
+                    value_of(&d.doc, &ObjId::Root, ObjType::Map, Some(&first)),
+                    hydrated(&d.doc, Some(&first))
+                );
+            }
+        }
     }
 }

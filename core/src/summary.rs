@@ -75,7 +75,7 @@ fn snake<T: Serialize>(v: &T) -> String {
 
 /// Parses a document value as a typed record, if this version understands it.
 pub fn parse_record(value: &Value) -> Option<Record> {
-    serde_json::from_value(value.clone()).ok()
+    Record::deserialize(value).ok()
 }
 
 /// Computes the materialized row of a record value.
