@@ -171,6 +171,37 @@ fn doc_lock_key(id: &str) -> i64 {
     i64::from_be_bytes(b)
 }
 
+/// Locks the documents `ids` for the rest of `tx` and reads their stored bytes (the ids
+/// that have none are left out). The locks are taken in key order, so that two
+/// transactions locking overlapping sets cannot deadlock.
+async fn lock_and_read(
+    tx: &deadpool_postgres::Transaction<'_>,
+    ids: &[String],
+) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    let keys: Vec<i64> = ids
+        .iter()
+        .map(|id| doc_lock_key(id))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    tx.execute(
+        &tx.prepare_cached("SELECT gridwork_lock_docs($1)").await?,
+        &[&keys],
+    )
+    .await?;
+    let rows = tx
+        .query(
+            &tx.prepare_cached("SELECT id, bytes FROM docs WHERE id = ANY($1)")
+                .await?,
+            &[&ids],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, tokio_postgres::Error>>()?)
+}
+
 type Params = Vec<Box<dyn ToSql + Sync + Send>>;
 
 fn param_refs(p: &Params) -> impl ExactSizeIterator<Item = &(dyn ToSql + Sync)> {
@@ -306,24 +337,7 @@ impl PgStorage {
                 break;
             };
             after.clone_from(last);
-            let keys: Vec<i64> = ids
-                .iter()
-                .map(|id| doc_lock_key(id))
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            tx.execute("SELECT gridwork_lock_docs($1)", &[&keys])
-                .await?;
-            let docs: Vec<(String, Vec<u8>)> = tx
-                .query(
-                    &tx.prepare_cached("SELECT id, bytes FROM docs WHERE id = ANY($1)")
-                        .await?,
-                    &[&ids],
-                )
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<_, tokio_postgres::Error>>()?;
+            let docs = lock_and_read(&tx, &ids).await?;
             let rows = tokio::task::spawn_blocking(move || {
                 docs.iter()
                     .filter_map(|(id, b)| FactsRow::of_bytes(id, b))
@@ -375,28 +389,8 @@ impl PgStorage {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let keys: Vec<i64> = ids
-            .iter()
-            .map(|id| doc_lock_key(id))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        tx.execute(
-            &tx.prepare_cached("SELECT gridwork_lock_docs($1)").await?,
-            &[&keys],
-        )
-        .await?;
-        let mut stored = HashMap::new();
-        for r in tx
-            .query(
-                &tx.prepare_cached("SELECT id, bytes FROM docs WHERE id = ANY($1)")
-                    .await?,
-                &[&ids],
-            )
-            .await?
-        {
-            stored.insert(r.try_get::<_, String>(0)?, r.try_get::<_, Vec<u8>>(1)?);
-        }
+        let stored: HashMap<String, Vec<u8>> =
+            lock_and_read(&tx, &ids).await?.into_iter().collect();
         let (results, writes) = tokio::task::spawn_blocking(move || {
             split_decisions(run_decisions(&docs, stored, &decide))
         })
