@@ -864,9 +864,9 @@ fn scalar_to_json(s: &ScalarValueRef<'_>) -> Value {
 /// Walks the object through the range iterators rather than `hydrate`, which builds an
 /// intermediate tree: half the work, and this runs on every load, merge and push decision.
 fn value_of(doc: &AutoCommit, obj: &ObjId, typ: ObjType, heads: Option<&[ChangeHash]>) -> Value {
-    let item = |v: ValueRef<'_>, id: &dyn Fn() -> ObjId| match v {
-        ValueRef::Scalar(s) => scalar_to_json(&s),
-        ValueRef::Object(t) => value_of(doc, &id(), t, heads),
+    let item = |v: &ValueRef<'_>, id: &dyn Fn() -> ObjId| match v {
+        ValueRef::Scalar(s) => scalar_to_json(s),
+        ValueRef::Object(t) => value_of(doc, &id(), *t, heads),
     };
     match typ {
         ObjType::Map | ObjType::Table => {
@@ -877,7 +877,7 @@ fn value_of(doc: &AutoCommit, obj: &ObjId, typ: ObjType, heads: Option<&[ChangeH
             Value::Object(
                 range
                     .map(|e| {
-                        let v = item(e.value.clone(), &|| e.id());
+                        let v = item(&e.value, &|| e.id());
                         (e.key.into_owned(), v)
                     })
                     .collect(),
@@ -888,7 +888,7 @@ fn value_of(doc: &AutoCommit, obj: &ObjId, typ: ObjType, heads: Option<&[ChangeH
                 Some(h) => doc.list_range_at(obj, .., h),
                 None => doc.list_range(obj, ..),
             };
-            Value::Array(range.map(|e| item(e.value.clone(), &|| e.id())).collect())
+            Value::Array(range.map(|e| item(&e.value, &|| e.id())).collect())
         }
         ObjType::Text => Value::String(
             match heads {
