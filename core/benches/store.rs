@@ -18,9 +18,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use criterion::{BatchSize, Criterion};
-use gridwork_core::doc::Author;
+use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::store::{ListFilter, MergeItem, Store};
+use gridwork_core::sync::machine::PULL_PAGE;
 use gridwork_schema::territory::Territory;
+use gridwork_schema::wire::Materialized;
 use gridwork_schema::{
     Case, CaseEvent, CaseEventKind, CaseKind, Category, Hlc, Level, Party, Record, RecordId,
     RiskLevel, Role, TerritoryPath, UserRef,
@@ -435,6 +437,7 @@ fn summary(n_records: usize, build: Duration, store: &Store, grid: &TerritoryPat
 
 /// `GRIDWORK_BENCH_PROFILE=create|update|warm|growth|text|pull`: a plain loop of one operation, to run
 /// under a profiler (`perf record`), or (`growth`) the cost of an edit as a record grows.
+/// `pull` merges `GRIDWORK_BENCH_RECORDS` documents (3,000 unless set).
 fn profile(mode: &str) {
     let dir = tempfile::tempdir().expect("dir");
     let mut store = store_in(dir.path());
@@ -510,7 +513,10 @@ fn profile(mode: &str) {
         }
         "pull" => {
             // A cold pull: whole documents from elsewhere merged into a store that has none.
-            let n = 3000;
+            let n: usize = std::env::var("GRIDWORK_BENCH_RECORDS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(3000);
             let items: Vec<(String, Vec<u8>)> = (0..n)
                 .map(|i| {
                     let c = make_case(i, &grids[i % grids.len()], now);
@@ -542,6 +548,7 @@ fn profile(mode: &str) {
                         id,
                         kind: "case",
                         bytes,
+                        materialized: None,
                     })
                     .collect();
                 fresh.merge_many(&page, true).expect("merge");
@@ -549,6 +556,38 @@ fn profile(mode: &str) {
             let t = start.elapsed();
             println!(
                 "cold pull, pages of 500 (merge_many): {:.0} rec/s ({} per record)",
+                n as f64 / t.as_secs_f64(),
+                fmt(t / u32::try_from(n).unwrap_or(1))
+            );
+            // As a first pull gets them: each document with the value the server read from it.
+            let materialized: Vec<Materialized> = items
+                .iter()
+                .map(|(_, bytes)| {
+                    let mut d = RecordDoc::load(bytes, &[9; 16]).expect("load");
+                    let value = d.to_value();
+                    d.materialize(&value).expect("materialize")
+                })
+                .collect();
+            let device = tempfile::tempdir().expect("dir");
+            let mut fresh = store_in(device.path());
+            let start = Instant::now();
+            let per = PULL_PAGE as usize;
+            for (page, mats) in items.chunks(per).zip(materialized.chunks(per)) {
+                let page: Vec<MergeItem<'_>> = page
+                    .iter()
+                    .zip(mats)
+                    .map(|((id, bytes), m)| MergeItem {
+                        id,
+                        kind: "case",
+                        bytes,
+                        materialized: Some(m),
+                    })
+                    .collect();
+                fresh.merge_many(&page, true).expect("merge");
+            }
+            let t = start.elapsed();
+            println!(
+                "cold pull, pages of {per} with the server's values: {:.0} rec/s ({} per record)",
                 n as f64 / t.as_secs_f64(),
                 fmt(t / u32::try_from(n).unwrap_or(1))
             );

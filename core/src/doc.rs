@@ -17,6 +17,7 @@ use automerge::{
     ActorId, AutoCommit, AutomergeError, ChangeHash, ObjId, ObjType, Prop, ReadDoc, ScalarValue,
     ScalarValueRef, Value as AmValue, ValueRef,
 };
+use gridwork_schema::wire::Materialized;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
 use thiserror::Error;
@@ -394,6 +395,26 @@ impl RecordDoc {
             .unwrap_or(0)
     }
 
+    /// What a device that does not hold this document needs to list it, beside `value` (the
+    /// document's value, already read): the newest change time and the unsettled conflicts.
+    /// Conflicts are not looked for when one actor wrote every change: one author's changes
+    /// are totally ordered.
+    pub fn materialize(&mut self, value: &Value) -> Option<Materialized> {
+        let metas = self.doc.get_changes_meta(&[]);
+        let changed_ms = metas.iter().map(|m| m.timestamp).max().unwrap_or(0);
+        let one_actor = metas.iter().all(|m| m.actor == metas[0].actor);
+        let conflicts = if one_actor {
+            0
+        } else {
+            u32::try_from(self.conflicts().len()).unwrap_or(u32::MAX)
+        };
+        Some(Materialized {
+            changed_ms,
+            conflicts,
+            value: serde_json::value::to_raw_value(value).ok()?,
+        })
+    }
+
     /// The underlying Automerge document, for callers that need more.
     pub fn automerge(&mut self) -> &mut AutoCommit {
         &mut self.doc
@@ -464,21 +485,7 @@ pub fn format_heads(heads: &[ChangeHash]) -> Vec<String> {
 /// Automerge's own incremental load skips a damaged tail with only a warning; a sync server
 /// must instead refuse the whole input and say so.
 pub fn check_bytes(bytes: &[u8]) -> Result<(), DocError> {
-    const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
-    let corrupt = |what: &str| DocError::Corrupt(what.to_owned());
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        if rest.len() < 9 || rest[..4] != MAGIC {
-            return Err(corrupt("a chunk does not start with the Automerge header"));
-        }
-        let chunk_type = rest[8];
-        let (len, used) = read_uleb(&rest[9..]).ok_or_else(|| corrupt("bad chunk length"))?;
-        let end = 9usize
-            .checked_add(used)
-            .and_then(|h| h.checked_add(usize::try_from(len).ok()?))
-            .filter(|&e| e <= rest.len())
-            .ok_or_else(|| corrupt("a chunk is cut short"))?;
-        let chunk = &rest[..end];
+    for (chunk_type, chunk) in split_chunks(bytes)? {
         match chunk_type {
             0 => {
                 let opts = automerge::LoadOptions::new()
@@ -493,9 +500,54 @@ pub fn check_bytes(bytes: &[u8]) -> Result<(), DocError> {
             }
             other => return Err(DocError::Corrupt(format!("unsupported chunk type {other}"))),
         }
-        rest = &rest[end..];
     }
     Ok(())
+}
+
+/// The cheap part of [`check_bytes`], for bytes whose contents a trusted peer has already
+/// read (a whole document the server sends with its value): the chunks' headers add up, and
+/// each document or plain change chunk matches its checksum (the first four bytes of the
+/// SHA-256 of its type, length and contents). The contents are read when the document is
+/// first loaded.
+pub fn check_chunks(bytes: &[u8]) -> Result<(), DocError> {
+    use sha2::Digest as _;
+    for (chunk_type, chunk) in split_chunks(bytes)? {
+        match chunk_type {
+            0 | 1 => {
+                if sha2::Sha256::digest(&chunk[8..])[..4] != chunk[4..8] {
+                    return Err(DocError::Corrupt(
+                        "a chunk's checksum does not match".into(),
+                    ));
+                }
+            }
+            2 => {}
+            other => return Err(DocError::Corrupt(format!("unsupported chunk type {other}"))),
+        }
+    }
+    Ok(())
+}
+
+/// Splits `bytes` into chunks (type, the whole chunk), checking only that the headers add up.
+fn split_chunks(bytes: &[u8]) -> Result<Vec<(u8, &[u8])>, DocError> {
+    const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+    let corrupt = |what: &str| DocError::Corrupt(what.to_owned());
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        if rest.len() < 9 || rest[..4] != MAGIC {
+            return Err(corrupt("a chunk does not start with the Automerge header"));
+        }
+        let chunk_type = rest[8];
+        let (len, used) = read_uleb(&rest[9..]).ok_or_else(|| corrupt("bad chunk length"))?;
+        let end = 9usize
+            .checked_add(used)
+            .and_then(|h| h.checked_add(usize::try_from(len).ok()?))
+            .filter(|&e| e <= rest.len())
+            .ok_or_else(|| corrupt("a chunk is cut short"))?;
+        out.push((chunk_type, &rest[..end]));
+        rest = &rest[end..];
+    }
+    Ok(out)
 }
 
 fn read_uleb(bytes: &[u8]) -> Option<(u64, usize)> {

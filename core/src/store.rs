@@ -13,7 +13,7 @@ use automerge::ChangeHash;
 use chrono::{DateTime, NaiveDate, Utc};
 use gridwork_schema::{
     AttachmentRef, Hlc, HlcClock, Record, RecordKind, Validate, ValidationContext,
-    ValidationErrors, territory::Territory,
+    ValidationErrors, territory::Territory, wire::Materialized,
 };
 use hashlink::LruCache;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -249,10 +249,16 @@ pub fn open_connection(path: &Path, options: &StoreOptions) -> Result<Connection
     }
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "cache_size", CACHE_KIB)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(conn)
 }
+
+/// SQLite's page cache, in KiB (`PRAGMA cache_size` takes it negative). SQLite's default,
+/// 2 MiB, holds a few thousand records' index pages: a first pull of a whole district then
+/// spends as much time re-reading pages from the OS as writing them.
+const CACHE_KIB: i64 = -32 * 1024;
 
 /// The schema's version, in `PRAGMA user_version`.
 const SCHEMA_VERSION: i64 = 1;
@@ -819,7 +825,13 @@ impl Store {
         bytes: &[u8],
         from_server: bool,
     ) -> Result<MergeOutcome> {
-        let mut out = self.merge_many(&[MergeItem { id, kind, bytes }], from_server)?;
+        let item = MergeItem {
+            id,
+            kind,
+            bytes,
+            materialized: None,
+        };
+        let mut out = self.merge_many(&[item], from_server)?;
         out.pop().ok_or_else(|| StoreError::NotFound(id.to_owned()))
     }
 
@@ -874,7 +886,7 @@ impl Store {
         };
         let mut out = Vec::with_capacity(ids.len());
         for (id, kind, synced) in ids {
-            let synced = from_hex_heads(&synced)?;
+            let synced = synced_heads_of(&self.conn, &id, &synced)?;
             let (changes, heads) = self.with_doc(&id, |d| {
                 let heads = doc::format_heads(&d.heads());
                 Ok((d.changes_after(&synced), heads))
@@ -1156,6 +1168,10 @@ pub struct MergeItem<'a> {
     pub kind: &'a str,
     /// Automerge bytes (changes or a saved document).
     pub bytes: &'a [u8],
+    /// With a whole document from the server: its value and what its row needs, read by the
+    /// server when it stored it. A record new to this device is then stored without loading
+    /// its document here.
+    pub materialized: Option<&'a Materialized>,
 }
 
 fn doc_exists_in(conn: &Connection, id: &str) -> Result<bool> {
@@ -1260,6 +1276,14 @@ fn merge_batch(
     let mut newest: Option<Hlc> = None;
     for item in items {
         let existing = doc_exists_in(&tx, item.id)?;
+        if let Some(m) = item.materialized
+            && from_server
+            && !existing
+            && !touched.contains_key(item.id)
+        {
+            outcomes.push(store_materialized(&tx, item, m, &mut newest)?);
+            continue;
+        }
         let (mut d, was_cached, loaded) = match touched.remove(item.id) {
             Some((d, cached)) => (d, cached, false),
             None if existing => (load_doc_from(&tx, item.id, actor)?, false, false),
@@ -1291,6 +1315,58 @@ fn merge_batch(
     Ok(outcomes)
 }
 
+/// Stores a record new to this device from the server's whole document and what the server
+/// read from it, without loading the document: the bytes go in as the snapshot (their headers
+/// and checksums checked; the contents are read when the record is first opened), the row
+/// and facts come from the value. What the server holds is then exactly the snapshot.
+fn store_materialized(
+    tx: &Transaction<'_>,
+    item: &MergeItem<'_>,
+    m: &Materialized,
+    newest: &mut Option<Hlc>,
+) -> Result<MergeOutcome> {
+    doc::check_chunks(item.bytes)?;
+    let value: Value = serde_json::from_str(m.value.get()).map_err(json_err)?;
+    if let Some(h) = newest_hlc(&value)
+        && newest.as_ref().is_none_or(|n| h > *n)
+    {
+        *newest = Some(h);
+    }
+    let record = summary::parse_record(&value);
+    tx.prepare_cached(
+        "INSERT INTO docs (id, kind, snapshot, pending, synced_heads) VALUES (?1, ?2, ?3, 0, ?4)",
+    )?
+    .execute(params![item.id, item.kind, item.bytes, SNAPSHOT_HEADS])?;
+    let input = RowInput {
+        record: record.as_ref(),
+        value: &value,
+        conflicts: Some(m.conflicts),
+        changed_ms: m.changed_ms,
+    };
+    write_row(tx, item.id, &input)?;
+    Ok(MergeOutcome {
+        id: item.id.to_owned(),
+        // Something new arrived; how many operations is only known by loading it.
+        new_ops: 1,
+        incomplete: false,
+    })
+}
+
+/// `synced_heads` of a record stored by [`store_materialized`]: the heads of its snapshot,
+/// worked out (by loading the snapshot) only when a change first needs them.
+const SNAPSHOT_HEADS: &str = "snapshot";
+
+/// The heads the server is known to hold for `id`, from the stored `synced_heads`.
+fn synced_heads_of(conn: &Connection, id: &str, stored: &str) -> Result<Vec<ChangeHash>> {
+    if stored != SNAPSHOT_HEADS {
+        return from_hex_heads(stored);
+    }
+    let snapshot: Vec<u8> = conn
+        .prepare_cached("SELECT snapshot FROM docs WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))?;
+    Ok(RecordDoc::load(&snapshot, &[0; 16])?.heads())
+}
+
 /// `loaded` says `d` was just loaded from `item`'s bytes: they are all in it already.
 fn merge_one(
     tx: &Transaction<'_>,
@@ -1314,7 +1390,7 @@ fn merge_one(
         let (pending, synced): (bool, String) = tx
             .prepare_cached("SELECT pending, synced_heads FROM docs WHERE id = ?1")?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        (pending, from_hex_heads(&synced)?)
+        (pending, synced_heads_of(tx, id, &synced)?)
     } else {
         (false, Vec::new())
     };
@@ -1418,6 +1494,15 @@ fn append_changes(
     // A snapshot holds only applied changes: while some wait for dependencies, keep the tail.
     let waiting = !d.automerge().get_missing_deps(&[]).is_empty();
     if tail + 1 >= COMPACT_AFTER && !waiting {
+        // The snapshot is replaced: heads that were "the snapshot's" are written out first.
+        let synced: String = tx
+            .prepare_cached("SELECT synced_heads FROM docs WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))?;
+        if synced == SNAPSHOT_HEADS {
+            let heads = synced_heads_of(tx, id, &synced)?;
+            tx.prepare_cached("UPDATE docs SET synced_heads = ?2 WHERE id = ?1")?
+                .execute(params![id, to_hex_heads(&heads)])?;
+        }
         tx.prepare_cached("DELETE FROM doc_changes WHERE doc_id = ?1")?
             .execute([id])?;
         let sql = if local {

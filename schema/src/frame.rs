@@ -217,6 +217,14 @@ mod tests {
                 kind: "case".into(),
                 data: Bytes(vec![9; 300]),
                 snapshot: true,
+                materialized: Some(crate::wire::Materialized {
+                    changed_ms: 1_764_000_000_000,
+                    conflicts: 1,
+                    value: serde_json::value::RawValue::from_string(
+                        r#"{"kind":"case","title":"漏水"}"#.into(),
+                    )
+                    .unwrap(),
+                }),
             }],
             cursor: 7,
             more: false,

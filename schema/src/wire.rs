@@ -310,7 +310,38 @@ pub struct PullItem {
     pub data: Bytes,
     /// Whether `data` is the whole document.
     pub snapshot: bool,
+    /// With a whole document: what the server read from it when it stored it, so that a
+    /// device that does not hold the record yet can list it without loading the document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub materialized: Option<Materialized>,
 }
+
+/// A document as read when it was stored: its value and what a device's row needs beside it.
+///
+/// The server writes it in the same transaction as the document's bytes, so the two never
+/// disagree. `value` stays raw JSON: the server hands on what it stored without parsing it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Materialized {
+    /// The newest change time in the document (ms since the epoch, as Automerge records it).
+    pub changed_ms: i64,
+    /// Unsettled conflicts (concurrent values of one field).
+    #[serde(default)]
+    pub conflicts: u32,
+    /// The document read as JSON: the record, with any fields this version does not know.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub value: Box<serde_json::value::RawValue>,
+}
+
+impl PartialEq for Materialized {
+    fn eq(&self, other: &Self) -> bool {
+        self.changed_ms == other.changed_ms
+            && self.conflicts == other.conflicts
+            && self.value.get() == other.value.get()
+    }
+}
+
+impl Eq for Materialized {}
 
 /// `POST /v1/docs`: whole documents by id (for a device missing a change's dependencies).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,8 +13,8 @@ use axum::{Json, Router};
 use gridwork_schema::frame;
 use gridwork_schema::wire::{
     self, DocOutcome, DocsRequest, DocsResponse, ErrorBody, LoginRequest, LoginResponse,
-    MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, PullItem, PullRequest, PullResponse, PushRequest,
-    PushResponse, UploadStatus, UserInfo,
+    MIN_PROTOCOL_VERSION, Materialized, PROTOCOL_VERSION, PullItem, PullRequest, PullResponse,
+    PushRequest, PushResponse, UploadStatus, UserInfo,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -28,7 +28,7 @@ use crate::auth::{AuthUser, new_token, verify_password};
 use crate::config::Limits;
 use crate::error::ApiError;
 use crate::policy::{decider, read_filter};
-use crate::storage::{AttachmentState, PageLimits, Storage, UserRecord};
+use crate::storage::{AttachmentState, PageLimits, Storage, StoredDoc, UserRecord};
 
 /// What every handler shares: the storage and the limits. Nothing about sync lives here.
 #[derive(Debug, Clone)]
@@ -113,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         PullRequest,
         PullResponse,
         PullItem,
+        Materialized,
         DocsRequest,
         DocsResponse,
         UploadStatus,
@@ -464,6 +465,7 @@ async fn pull(
                         kind: e.kind,
                         data: e.bytes.into(),
                         snapshot: false,
+                        materialized: None,
                     });
                 }
             }
@@ -491,22 +493,28 @@ async fn pull(
     Ok(answer(
         framed,
         PullResponse {
-            items: page
-                .items
-                .into_iter()
-                .map(|d| PullItem {
-                    id: d.id,
-                    kind: d.kind,
-                    data: d.bytes.into(),
-                    snapshot: true,
-                })
-                .collect(),
+            items: page.items.into_iter().map(whole_item).collect(),
             cursor: page.cursor,
             more: page.more,
             snapshot: true,
             server_id: st.server_id.clone(),
         },
     ))
+}
+
+/// A stored document as a pull item, with what was read from it when it was stored.
+fn whole_item(d: StoredDoc) -> PullItem {
+    PullItem {
+        id: d.id,
+        kind: d.kind,
+        data: d.bytes.into(),
+        snapshot: true,
+        // Written by this server from the document in the same transaction; one that does
+        // not parse (never expected) only costs the device a load of the document.
+        materialized: d
+            .materialized
+            .and_then(|m| serde_json::from_str::<Materialized>(&m).ok()),
+    }
 }
 
 /// Whole documents by id (those in the user's scope).
@@ -548,15 +556,7 @@ async fn docs(
     Ok(answer(
         names_frame(&headers, header::ACCEPT),
         DocsResponse {
-            items: found
-                .into_iter()
-                .map(|d| PullItem {
-                    id: d.id,
-                    kind: d.kind,
-                    data: d.bytes.into(),
-                    snapshot: true,
-                })
-                .collect(),
+            items: found.into_iter().map(whole_item).collect(),
             missing,
         },
     ))

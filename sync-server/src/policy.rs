@@ -209,11 +209,15 @@ pub fn decide(user: &UserRecord, push: &DocPush, stored: Option<&[u8]>) -> Decis
         None => (changes.to_vec(), changes.to_vec()),
         Some(_) => (doc.save(), doc.changes_after(&old_heads)),
     };
+    let materialized = doc
+        .materialize(&value)
+        .and_then(|m| serde_json::to_string(&m).ok());
     Decision::Write {
         write: DocWrite {
             row: doc_row(&summary),
             bytes,
             changes,
+            materialized,
             facts: record
                 .as_ref()
                 .and_then(Facts::from_record)

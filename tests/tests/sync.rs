@@ -395,6 +395,99 @@ async fn a_device_behind_the_compaction_floor_still_syncs() {
     }
 }
 
+/// A device's first pull stores each record from the server's whole document and the value
+/// the server read from it, without loading the document: the rows must be the ones a load
+/// would give (conflicts included), and the records must go on syncing as any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_pulled_with_their_values_are_stored_as_a_load_would_store_them() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        // Pages of two: the pulls below take several, each asked for while the one before
+        // it is applied.
+        let server = TestServer::start_with(backend, |c| c.limits.max_pull_items = 2).await;
+        let a = Device::new();
+        a.login(&server.url(), "grid1").await;
+        let b = Device::new();
+        b.login(&server.url(), "grid2").await;
+        let x = a.new_case(grid_a(), "漏水");
+        let y = a.new_case(grid_a(), "噪音");
+        let more: Vec<String> = (0..5)
+            .map(|i| a.new_case(grid_a(), &format!("其他{i}")))
+            .collect();
+        a.sync().await.unwrap();
+        b.sync().await.unwrap();
+        // A conflict on the server: both set the title offline.
+        a.edit_case(&x, |c| c.title = "甲改".into());
+        b.edit_case(&x, |c| c.title = "乙改".into());
+        a.sync().await.unwrap();
+        b.sync().await.unwrap();
+        a.sync().await.unwrap();
+
+        let c = Device::new();
+        c.login(&server.url(), "sup").await;
+        c.sync().await.unwrap();
+        // The first pull took the stored value: the records' documents were not loaded (their
+        // synced heads are still "the snapshot's").
+        let conn =
+            rusqlite::Connection::open(c.dir.path().join(gridwork_core::store::DB_FILE)).unwrap();
+        let unloaded: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM docs WHERE synced_heads = 'snapshot'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            unloaded, 7,
+            "{backend:?}: every record stored from its value"
+        );
+        assert_eq!(c.ids().len(), 7);
+        for id in &more {
+            assert_eq!(c.heads(id), a.heads(id), "{backend:?}: heads differ");
+        }
+        drop(conn);
+        // The same documents merged the ordinary way (loaded here) give the same rows.
+        let reference = Device::new();
+        for id in [&x, &y] {
+            let bytes = a.store.lock().unwrap().saved_doc(id).unwrap();
+            reference
+                .store
+                .lock()
+                .unwrap()
+                .merge(id, "case", &bytes, true)
+                .unwrap();
+            let want = reference.store.lock().unwrap().row(id).unwrap();
+            let got = c.store.lock().unwrap().row(id).unwrap();
+            assert_eq!(got, want, "{backend:?}: rows differ for {id}");
+            assert_eq!(c.value(id), a.value(id), "{backend:?}: values differ");
+            assert_eq!(c.heads(id), a.heads(id), "{backend:?}: heads differ");
+        }
+        assert_eq!(c.store.lock().unwrap().row(&x).unwrap().conflicts, 1);
+
+        // Edits of such records push what is new: once (the heads worked out from the
+        // snapshot), and after enough edits to rewrite the snapshot.
+        c.edit_case(&x, |c| c.title = "督导定".into());
+        for i in 0..=gridwork_core::store::COMPACT_AFTER {
+            c.edit_case(&y, |c| c.persons_involved = 3 + u32::try_from(i).unwrap());
+        }
+        c.sync().await.unwrap();
+        a.sync().await.unwrap();
+        for id in [&x, &y] {
+            assert_eq!(
+                a.heads(id),
+                c.heads(id),
+                "{backend:?}: heads differ after edits"
+            );
+        }
+        assert_eq!(a.case(&x).title, "督导定");
+        assert_eq!(
+            a.case(&y).persons_involved,
+            3 + u32::try_from(gridwork_core::store::COMPACT_AFTER).unwrap()
+        );
+        assert_eq!(c.store.lock().unwrap().pending_count().unwrap(), 0);
+        server.stop().await;
+    }
+}
+
 /// A server from before brotli bodies: answers `415` to `Content-Encoding: br` (as
 /// tower-http's decompression does for an encoding it lacks) and takes zstd. Records the
 /// encodings it saw.

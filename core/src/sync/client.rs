@@ -571,6 +571,9 @@ pub async fn sync_with(
     progress: &mut (dyn FnMut(&Progress) + Send),
 ) -> Result<SyncReport, SyncError> {
     let mut machine = SyncMachine::new();
+    // The next pull page, asked for while this one is applied, so that the server's work and
+    // the network overlap the device's.
+    let mut ahead: Option<Ahead> = None;
     loop {
         let next = machine.next_request(&mut *lock(store))?;
         let Some(request) = next else { break };
@@ -579,7 +582,11 @@ pub async fn sync_with(
             Request::Pull(_) => "pull",
             Request::Docs(_) => "docs",
         };
-        let (response, up, down) = client.send(&request).await?;
+        let (response, up, down) = match ahead.take() {
+            Some(a) if a.request == request => a.answer().await?,
+            _ => client.send(&request).await?,
+        };
+        ahead = SyncMachine::next_pull(&response).map(|request| Ahead::send(client, request));
         machine.count_bytes(up, down);
         machine.handle(&mut *lock(store), response)?;
         let r = machine.report();
@@ -622,6 +629,36 @@ pub async fn sync_with(
     let now = s.now().to_rfc3339();
     s.set_meta(LAST_SYNC_KEY, Some(&now))?;
     Ok(machine.report().clone())
+}
+
+/// A request sent ahead of its turn. Dropped unused (the machine asked for something else,
+/// or applying the page before it failed), it is cancelled.
+struct Ahead {
+    request: Request,
+    task: tokio::task::JoinHandle<Result<(Response, u64, u64), SyncError>>,
+}
+
+impl Ahead {
+    fn send(client: &SyncClient, request: Request) -> Ahead {
+        let client = client.clone();
+        let sent = request.clone();
+        Ahead {
+            request,
+            task: tokio::spawn(async move { client.send(&sent).await }),
+        }
+    }
+
+    async fn answer(mut self) -> Result<(Response, u64, u64), SyncError> {
+        (&mut self.task)
+            .await
+            .map_err(|e| SyncError::Protocol(format!("the request sent ahead failed: {e}")))?
+    }
+}
+
+impl Drop for Ahead {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// Fetches an attachment this device lacks from the server, checks and stores it.

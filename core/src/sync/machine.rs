@@ -15,14 +15,14 @@ use gridwork_schema::wire::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::store::{MergeItem, MergeOutcome, PendingDoc, Refusal, Result, Store};
+use crate::store::{MergeItem, MergeOutcome, PendingDoc, Refusal, Result, Store, StoreError};
 
 /// Most documents in one push.
 pub const PUSH_BATCH_DOCS: usize = 200;
 /// Most change bytes in one push (a single larger document still goes alone).
 pub const PUSH_BATCH_BYTES: usize = 2 * 1024 * 1024;
 /// Items asked for per pull page.
-pub const PULL_PAGE: u32 = 500;
+pub const PULL_PAGE: u32 = 2000;
 
 /// What the machine needs of the local documents.
 pub trait LocalDocs {
@@ -44,6 +44,16 @@ pub trait LocalDocs {
     fn cursor(&self) -> Result<(Option<u64>, bool)>;
     /// Saves the pull position (after the page's documents are merged).
     fn set_cursor(&mut self, cursor: u64, snapshot: bool) -> Result<()>;
+}
+
+fn pull_request(cursor: Option<u64>, snapshot: bool) -> Request {
+    Request::Pull(PullRequest {
+        protocol: PROTOCOL_VERSION,
+        schema_version: SCHEMA_VERSION,
+        cursor,
+        snapshot,
+        limit: Some(PULL_PAGE),
+    })
 }
 
 /// A request the caller must send.
@@ -159,13 +169,7 @@ impl SyncMachine {
                 }
                 Phase::Pull => {
                     let (cursor, snapshot) = docs.cursor()?;
-                    return Ok(Some(Request::Pull(PullRequest {
-                        protocol: PROTOCOL_VERSION,
-                        schema_version: SCHEMA_VERSION,
-                        cursor,
-                        snapshot,
-                        limit: Some(PULL_PAGE),
-                    })));
+                    return Ok(Some(pull_request(cursor, snapshot)));
                 }
                 Phase::Docs => {
                     if self.incomplete.is_empty() {
@@ -227,6 +231,17 @@ impl SyncMachine {
             schema_version: SCHEMA_VERSION,
             docs: batch,
         }))
+    }
+
+    /// The pull that follows `response` when it is a pull page with more to come: what
+    /// [`SyncMachine::next_request`] asks for once the page is applied. A caller may send it
+    /// while the page is applied (a pull only reads), and use its answer if the machine then
+    /// asks for exactly that.
+    pub fn next_pull(response: &Response) -> Option<Request> {
+        match response {
+            Response::Pull(r) if r.more => Some(pull_request(Some(r.cursor), r.snapshot)),
+            _ => None,
+        }
     }
 
     /// Takes the server's answer to the last request.
@@ -349,7 +364,9 @@ impl LocalDocs for Store {
     }
 
     fn merge(&mut self, item: &PullItem) -> Result<MergeOutcome> {
-        Store::merge(self, &item.id, &item.kind, item.data.as_slice(), true)
+        let mut out = self.merge_page(std::slice::from_ref(item))?;
+        out.pop()
+            .ok_or_else(|| StoreError::NotFound(item.id.clone()))
     }
 
     fn merge_page(&mut self, items: &[PullItem]) -> Result<Vec<MergeOutcome>> {
@@ -359,6 +376,7 @@ impl LocalDocs for Store {
                 id: &item.id,
                 kind: &item.kind,
                 bytes: item.data.as_slice(),
+                materialized: item.materialized.as_ref(),
             })
             .collect();
         self.merge_many(&items, true)

@@ -137,6 +137,8 @@ pub struct DocWrite {
     pub bytes: Vec<u8>,
     /// The newly merged changes, appended to the log.
     pub changes: Vec<u8>,
+    /// The document as read (`schema::wire::Materialized` as JSON), handed on with it whole.
+    pub materialized: Option<String>,
     /// The record's report facts (`None`: it has none, e.g. a draft; any old row goes).
     pub facts: Option<crate::report::FactsRow>,
 }
@@ -204,6 +206,16 @@ pub struct StoredDoc {
     pub bytes: Vec<u8>,
     /// The last log sequence number that changed it.
     pub last_seq: u64,
+    /// The document as read when it was stored (JSON), if it was stored by a server that
+    /// keeps it.
+    pub materialized: Option<String>,
+}
+
+impl StoredDoc {
+    /// What it adds to a page's size: its bytes and its materialized value.
+    pub fn size(&self) -> usize {
+        self.bytes.len() + self.materialized.as_ref().map_or(0, String::len)
+    }
 }
 
 /// A page of log entries or documents, read in one consistent snapshot.

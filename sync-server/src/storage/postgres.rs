@@ -76,8 +76,12 @@ CREATE TABLE IF NOT EXISTS docs (
     principals TEXT NOT NULL,
     bytes BYTEA NOT NULL,
     last_seq BIGINT NOT NULL,
-    updated_ms BIGINT NOT NULL
+    updated_ms BIGINT NOT NULL,
+    materialized TEXT
 );
+-- A database from before documents kept their materialized value: added empty; those
+-- documents are pulled without it until they next change.
+ALTER TABLE docs ADD COLUMN IF NOT EXISTS materialized TEXT;
 CREATE INDEX IF NOT EXISTS docs_last_seq ON docs(last_seq);
 CREATE INDEX IF NOT EXISTS docs_street ON docs(street, last_seq);
 CREATE INDEX IF NOT EXISTS docs_community ON docs(community, last_seq);
@@ -233,6 +237,7 @@ fn doc_from_row(r: &Row) -> Result<StoredDoc, StoreError> {
         kind: r.try_get(1)?,
         bytes: r.try_get(2)?,
         last_seq: to_u64(r.try_get(3)?),
+        materialized: r.try_get(4)?,
     })
 }
 
@@ -458,21 +463,26 @@ impl PgStorage {
         // a row written first and numbered later would be written twice, every index too.
         let last_seqs: Vec<i64> = order.iter().map(|&i| seqs[i]).collect();
         let d_bytes: Vec<&[u8]> = order.iter().map(|&i| writes[i].bytes.as_slice()).collect();
+        let d_mat: Vec<Option<&str>> = order
+            .iter()
+            .map(|&i| writes[i].materialized.as_deref())
+            .collect();
         tx.execute(
             &tx.prepare_cached(
                 "INSERT INTO docs (id, kind, street, community, grid, path, status, principals,
-                               bytes, last_seq, updated_ms)
+                               bytes, last_seq, updated_ms, materialized)
              SELECT t.id, t.kind, t.street, t.community, t.grid, t.path, t.status,
-                    t.principals, t.bytes, t.last_seq, $10
+                    t.principals, t.bytes, t.last_seq, $10, t.materialized
              FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                         $6::text[], $7::text[], $8::text[], $9::bytea[], $11::bigint[])
+                         $6::text[], $7::text[], $8::text[], $9::bytea[], $11::bigint[],
+                         $12::text[])
                   AS t(id, kind, street, community, grid, path, status, principals, bytes,
-                       last_seq)
+                       last_seq, materialized)
              ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, street = EXCLUDED.street,
                 community = EXCLUDED.community, grid = EXCLUDED.grid, path = EXCLUDED.path,
                 status = EXCLUDED.status, principals = EXCLUDED.principals,
                 bytes = EXCLUDED.bytes, last_seq = EXCLUDED.last_seq,
-                updated_ms = EXCLUDED.updated_ms",
+                updated_ms = EXCLUDED.updated_ms, materialized = EXCLUDED.materialized",
             )
             .await?,
             &[
@@ -487,6 +497,7 @@ impl PgStorage {
                 &d_bytes,
                 &now_ms(),
                 &last_seqs,
+                &d_mat,
             ],
         )
         .await?;
@@ -595,7 +606,7 @@ impl PgStorage {
         let head = Self::state_of(&tx).await?.head;
         let (clause, fparams) = filter_clause(&filter, 3, Dialect::Postgres);
         let sql = format!(
-            "SELECT id, kind, bytes, last_seq FROM docs
+            "SELECT id, kind, bytes, last_seq, materialized FROM docs
              WHERE last_seq > $1 AND {clause} ORDER BY last_seq LIMIT $2"
         );
         let mut p: Params = vec![
@@ -612,7 +623,7 @@ impl PgStorage {
         let mut page = PageBuilder::new(limits);
         while let Some(r) = rows.try_next().await? {
             let doc = doc_from_row(&r)?;
-            if !page.offer(doc.last_seq, doc.bytes.len(), doc) {
+            if !page.offer(doc.last_seq, doc.size(), doc) {
                 break;
             }
         }
@@ -1063,7 +1074,7 @@ impl Storage for PgStorage {
             let c = self.client().await?;
             let (clause, fparams) = filter_clause(&filter, 2, Dialect::Postgres);
             let sql = format!(
-                "SELECT id, kind, bytes, last_seq FROM docs WHERE id = ANY($1) AND {clause}"
+                "SELECT id, kind, bytes, last_seq, materialized FROM docs WHERE id = ANY($1) AND {clause}"
             );
             let mut p: Params = vec![Box::new(ids)];
             p.extend(

@@ -68,7 +68,8 @@ CREATE TABLE IF NOT EXISTS docs (
     principals TEXT NOT NULL,
     bytes BLOB NOT NULL,
     last_seq INTEGER NOT NULL,
-    updated_ms INTEGER NOT NULL
+    updated_ms INTEGER NOT NULL,
+    materialized TEXT
 );
 CREATE INDEX IF NOT EXISTS docs_last_seq ON docs(last_seq);
 CREATE INDEX IF NOT EXISTS docs_street ON docs(street, last_seq);
@@ -175,6 +176,16 @@ impl SqliteStorage {
         }
         let conn = connect(path)?;
         conn.execute_batch(SCHEMA)?;
+        // A database from before documents kept their materialized value: the column is
+        // added empty, and those documents are pulled without it until they next change.
+        let has_materialized: bool = conn.query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('docs') WHERE name = 'materialized'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_materialized {
+            conn.execute_batch("ALTER TABLE docs ADD COLUMN materialized TEXT")?;
+        }
         conn.execute(
             "INSERT OR IGNORE INTO meta (id, head, floor, server_id, created_ms)
              VALUES (1, 0, 0, ?1, ?2)",
@@ -439,13 +450,14 @@ fn write_decided(tx: &Connection, writes: &[DocWrite]) -> Result<(), StoreError>
     )?;
     let mut doc_stmt = tx.prepare_cached(
         "INSERT INTO docs (id, kind, street, community, grid, path, status,
-                           principals, bytes, last_seq, updated_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                           principals, bytes, last_seq, updated_ms, materialized)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT (id) DO UPDATE SET kind = excluded.kind,
             street = excluded.street, community = excluded.community,
             grid = excluded.grid, path = excluded.path, status = excluded.status,
             principals = excluded.principals, bytes = excluded.bytes,
-            last_seq = excluded.last_seq, updated_ms = excluded.updated_ms",
+            last_seq = excluded.last_seq, updated_ms = excluded.updated_ms,
+            materialized = excluded.materialized",
     )?;
     for (i, w) in writes.iter().enumerate() {
         let seq = to_i64(head) + 1 + to_i64(i as u64);
@@ -473,7 +485,8 @@ fn write_decided(tx: &Connection, writes: &[DocWrite]) -> Result<(), StoreError>
             principals,
             w.bytes,
             seq,
-            now
+            now,
+            w.materialized
         ])?;
         write_facts(tx, &r.id, w.facts.as_ref())?;
     }
@@ -801,7 +814,7 @@ impl Storage for SqliteStorage {
             let head = log_state(&tx)?.head;
             let (clause, fparams) = filter_clause(&filter, 3, Dialect::Sqlite);
             let sql = format!(
-                "SELECT id, kind, bytes, last_seq FROM docs
+                "SELECT id, kind, bytes, last_seq, materialized FROM docs
                  WHERE last_seq > ?1 AND {clause} ORDER BY last_seq LIMIT ?2"
             );
             let mut stmt = tx.prepare(&sql)?;
@@ -816,8 +829,9 @@ impl Storage for SqliteStorage {
                     kind: r.get(1)?,
                     bytes: r.get(2)?,
                     last_seq: to_u64(r.get(3)?),
+                    materialized: r.get(4)?,
                 };
-                if !page.offer(doc.last_seq, doc.bytes.len(), doc) {
+                if !page.offer(doc.last_seq, doc.size(), doc) {
                     break;
                 }
             }
@@ -830,7 +844,9 @@ impl Storage for SqliteStorage {
         Box::pin(self.read(move |c| {
             let (clause, fparams) = filter_clause(&filter, 2, Dialect::Sqlite);
             let sql =
-                format!("SELECT id, kind, bytes, last_seq FROM docs WHERE id = ?1 AND {clause}");
+                format!(
+                "SELECT id, kind, bytes, last_seq, materialized FROM docs WHERE id = ?1 AND {clause}"
+            );
             let mut stmt = c.prepare(&sql)?;
             let mut out = Vec::new();
             for id in ids {
@@ -843,6 +859,7 @@ impl Storage for SqliteStorage {
                             kind: r.get(1)?,
                             bytes: r.get(2)?,
                             last_seq: to_u64(r.get(3)?),
+                            materialized: r.get(4)?,
                         })
                     })
                     .optional()?;

@@ -84,14 +84,20 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(backend: Backend) -> TestServer {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// [`TestServer::start`] with its configuration changed by `f` first.
+    pub async fn start_with(backend: Backend, f: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let (config, pg) = match backend {
+        let (mut config, pg) = match backend {
             Backend::Sqlite => (Config::sqlite_in(dir.path()), None),
             Backend::Postgres => {
                 let db = PgDb::create().await;
                 (Config::postgres(db.url.clone(), dir.path()), Some(db))
             }
         };
+        f(&mut config);
         let handle = Server::start(config).await.expect("server starts");
         let server = TestServer { handle, dir, pg };
         server.seed().await;
