@@ -572,6 +572,7 @@ fn profile(mode: &str) {
             let mut fresh = store_in(device.path());
             let start = Instant::now();
             let per = PULL_PAGE as usize;
+            fresh.defer_indexes_if_empty().expect("defer");
             for (page, mats) in items.chunks(per).zip(materialized.chunks(per)) {
                 let page: Vec<MergeItem<'_>> = page
                     .iter()
@@ -585,6 +586,7 @@ fn profile(mode: &str) {
                     .collect();
                 fresh.merge_many(&page, true).expect("merge");
             }
+            fresh.build_indexes().expect("indexes");
             let t = start.elapsed();
             println!(
                 "cold pull, pages of {per} with the server's values: {:.0} rec/s ({} per record)",

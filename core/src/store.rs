@@ -357,6 +357,18 @@ CREATE TABLE IF NOT EXISTS record_facts (
 CREATE INDEX IF NOT EXISTS record_facts_path ON record_facts(street, community, grid);
 ";
 
+/// The indexes a first pull builds after its rows (see [`Store::defer_indexes_if_empty`]): all
+/// of `records`' and `record_facts`' secondary indexes.
+const DEFERRED_INDEXES: [&str; 7] = [
+    "records_grid",
+    "records_status",
+    "records_kind",
+    "records_path",
+    "records_search",
+    "records_conflicts",
+    "record_facts_path",
+];
+
 fn to_hex_heads(heads: &[ChangeHash]) -> String {
     serde_json::to_string(&doc::format_heads(heads)).unwrap_or_else(|_| "[]".into())
 }
@@ -871,6 +883,41 @@ impl Store {
         result
     }
 
+    /// Before a first pull into a store that holds no record: drops the secondary indexes of
+    /// the rows and facts, so that [`Store::build_indexes`] builds each once, sorted, instead
+    /// of every page of the pull rewriting a page of each index per record. Lists still work
+    /// meanwhile (by scanning). Any open of the store builds missing indexes too, so a pull
+    /// cut short leaves nothing lacking for long.
+    pub fn defer_indexes_if_empty(&mut self) -> Result<()> {
+        let empty: bool =
+            self.conn
+                .query_row("SELECT NOT EXISTS (SELECT 1 FROM docs)", [], |r| r.get(0))?;
+        if empty {
+            let tx = self.conn.transaction()?;
+            for name in DEFERRED_INDEXES {
+                tx.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
+            }
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Builds the indexes [`Store::defer_indexes_if_empty`] dropped (nothing when none is
+    /// missing).
+    pub fn build_indexes(&mut self) -> Result<()> {
+        let present: usize = self.conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN
+             (SELECT value FROM json_each(?1))",
+            [serde_json::to_string(&DEFERRED_INDEXES).map_err(json_err)?],
+            |r| r.get(0),
+        )?;
+        if present < DEFERRED_INDEXES.len() {
+            // The schema's statements create only what is missing.
+            self.conn.execute_batch(SCHEMA_SQL)?;
+        }
+        Ok(())
+    }
+
     /// Records with changes the server has not acknowledged (refused ones are left out until
     /// they are edited again), at most `limit`.
     pub fn pending(&mut self, limit: usize) -> Result<Vec<PendingDoc>> {
@@ -1230,6 +1277,25 @@ pub(crate) fn load_doc_from(conn: &Connection, id: &str, actor: &[u8]) -> Result
     }
 }
 
+/// [`newest_hlc`] of a record's value as JSON text, reading only the events' stamps.
+fn newest_hlc_in(json: &str) -> Option<Hlc> {
+    #[derive(Deserialize)]
+    struct Stamped {
+        #[serde(default)]
+        events: Vec<Stamp>,
+    }
+    #[derive(Deserialize)]
+    struct Stamp {
+        #[serde(default)]
+        at: Value,
+    }
+    let s: Stamped = serde_json::from_str(json).ok()?;
+    s.events
+        .iter()
+        .filter_map(|e| Hlc::deserialize(&e.at).ok())
+        .max()
+}
+
 /// The newest HLC among a record's events, if any.
 fn newest_hlc(value: &Value) -> Option<Hlc> {
     value
@@ -1326,13 +1392,18 @@ fn store_materialized(
     newest: &mut Option<Hlc>,
 ) -> Result<MergeOutcome> {
     doc::check_chunks(item.bytes)?;
-    let value: Value = serde_json::from_str(m.value.get()).map_err(json_err)?;
-    if let Some(h) = newest_hlc(&value)
+    let raw = m.value.get();
+    // Straight from the text to the record (a record this version understands); the generic
+    // value only for one it does not.
+    let (record, value) = match serde_json::from_str::<Record>(raw) {
+        Ok(r) => (Some(r), Value::Null),
+        Err(_) => (None, serde_json::from_str(raw).map_err(json_err)?),
+    };
+    if let Some(h) = newest_hlc_in(raw)
         && newest.as_ref().is_none_or(|n| h > *n)
     {
         *newest = Some(h);
     }
-    let record = summary::parse_record(&value);
     tx.prepare_cached(
         "INSERT INTO docs (id, kind, snapshot, pending, synced_heads) VALUES (?1, ?2, ?3, 0, ?4)",
     )?

@@ -444,6 +444,21 @@ async fn records_pulled_with_their_values_are_stored_as_a_load_would_store_them(
         for id in &more {
             assert_eq!(c.heads(id), a.heads(id), "{backend:?}: heads differ");
         }
+        // The indexes it put off while pulling are all there again.
+        let indexes = |conn: &rusqlite::Connection| -> Vec<String> {
+            let mut stmt = conn
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")
+                .unwrap();
+            stmt.query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        let fresh = Device::new();
+        let fresh_conn =
+            rusqlite::Connection::open(fresh.dir.path().join(gridwork_core::store::DB_FILE))
+                .unwrap();
+        assert_eq!(indexes(&conn), indexes(&fresh_conn), "{backend:?}: indexes");
         drop(conn);
         // The same documents merged the ordinary way (loaded here) give the same rows.
         let reference = Device::new();

@@ -44,6 +44,15 @@ pub trait LocalDocs {
     fn cursor(&self) -> Result<(Option<u64>, bool)>;
     /// Saves the pull position (after the page's documents are merged).
     fn set_cursor(&mut self, cursor: u64, snapshot: bool) -> Result<()>;
+    /// A pull from the start (no cursor) is about to begin: a store that holds nothing yet
+    /// may put off per-record work (its secondary indexes) until [`LocalDocs::pull_done`].
+    fn pull_from_start(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// The pull has reached the server's head.
+    fn pull_done(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 fn pull_request(cursor: Option<u64>, snapshot: bool) -> Request {
@@ -169,6 +178,9 @@ impl SyncMachine {
                 }
                 Phase::Pull => {
                     let (cursor, snapshot) = docs.cursor()?;
+                    if cursor.is_none() {
+                        docs.pull_from_start()?;
+                    }
                     return Ok(Some(pull_request(cursor, snapshot)));
                 }
                 Phase::Docs => {
@@ -311,6 +323,7 @@ impl SyncMachine {
         }
         docs.set_cursor(r.cursor, r.snapshot && r.more)?;
         if !r.more {
+            docs.pull_done()?;
             self.phase = Phase::Docs;
         }
         Ok(())
@@ -391,5 +404,13 @@ impl LocalDocs for Store {
     fn set_cursor(&mut self, cursor: u64, snapshot: bool) -> Result<()> {
         self.set_meta(CURSOR_KEY, Some(&cursor.to_string()))?;
         self.set_meta(SNAPSHOT_KEY, snapshot.then_some("1"))
+    }
+
+    fn pull_from_start(&mut self) -> Result<()> {
+        self.defer_indexes_if_empty()
+    }
+
+    fn pull_done(&mut self) -> Result<()> {
+        self.build_indexes()
     }
 }
