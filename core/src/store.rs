@@ -1277,25 +1277,6 @@ pub(crate) fn load_doc_from(conn: &Connection, id: &str, actor: &[u8]) -> Result
     }
 }
 
-/// [`newest_hlc`] of a record's value as JSON text, reading only the events' stamps.
-fn newest_hlc_in(json: &str) -> Option<Hlc> {
-    #[derive(Deserialize)]
-    struct Stamped {
-        #[serde(default)]
-        events: Vec<Stamp>,
-    }
-    #[derive(Deserialize)]
-    struct Stamp {
-        #[serde(default)]
-        at: Value,
-    }
-    let s: Stamped = serde_json::from_str(json).ok()?;
-    s.events
-        .iter()
-        .filter_map(|e| Hlc::deserialize(&e.at).ok())
-        .max()
-}
-
 /// The newest HLC among a record's events, if any.
 fn newest_hlc(value: &Value) -> Option<Hlc> {
     value
@@ -1399,7 +1380,13 @@ fn store_materialized(
         Ok(r) => (Some(r), Value::Null),
         Err(_) => (None, serde_json::from_str(raw).map_err(json_err)?),
     };
-    if let Some(h) = newest_hlc_in(raw)
+    let stamp = match &record {
+        // Of the record kinds, only a case has events.
+        Some(Record::Case(c)) => c.events.iter().map(|e| &e.at).max().cloned(),
+        Some(_) => None,
+        None => newest_hlc(&value),
+    };
+    if let Some(h) = stamp
         && newest.as_ref().is_none_or(|n| h > *n)
     {
         *newest = Some(h);

@@ -408,7 +408,14 @@ async fn records_pulled_with_their_values_are_stored_as_a_load_would_store_them(
         a.login(&server.url(), "grid1").await;
         let b = Device::new();
         b.login(&server.url(), "grid2").await;
+        // a's clock runs an hour ahead: a device that takes its records must move its own
+        // clock past their stamps even without loading them.
+        a.store
+            .lock()
+            .unwrap()
+            .set_clock(|| chrono::Utc::now() + chrono::Duration::hours(1));
         let x = a.new_case(grid_a(), "漏水");
+        a.store.lock().unwrap().set_clock(chrono::Utc::now);
         let y = a.new_case(grid_a(), "噪音");
         let more: Vec<String> = (0..5)
             .map(|i| a.new_case(grid_a(), &format!("其他{i}")))
@@ -477,6 +484,12 @@ async fn records_pulled_with_their_values_are_stored_as_a_load_would_store_them(
             assert_eq!(c.heads(id), a.heads(id), "{backend:?}: heads differ");
         }
         assert_eq!(c.store.lock().unwrap().row(&x).unwrap().conflicts, 1);
+        let stamped = c.case(&x).events.iter().map(|e| e.at.clone()).max();
+        let next = c.store.lock().unwrap().next_hlc().unwrap();
+        assert!(
+            Some(next) > stamped,
+            "{backend:?}: the clock observed the pulled stamps"
+        );
 
         // Edits of such records push what is new: once (the heads worked out from the
         // snapshot), and after enough edits to rewrite the snapshot.
