@@ -1376,7 +1376,7 @@ fn store_materialized(
     let raw = m.value.get();
     // Straight from the text to the record (a record this version understands); the generic
     // value only for one it does not.
-    let (record, value) = match serde_json::from_str::<Record>(raw) {
+    let (record, value) = match Record::from_json(raw) {
         Ok(r) => (Some(r), Value::Null),
         Err(_) => (None, serde_json::from_str(raw).map_err(json_err)?),
     };

@@ -22,6 +22,40 @@ fn every_record_kind_round_trips_through_json() {
 }
 
 #[test]
+fn from_json_reads_what_the_tagged_path_reads() {
+    let tagged = |text: &str| serde_json::from_str::<Record>(text);
+    for record in all_records() {
+        let text = serde_json::to_string(&record).unwrap();
+        assert_eq!(Record::from_json(&text).unwrap(), record, "{:?}", record.kind());
+        // The tag anywhere in the object, escaped, next to fields this version lacks.
+        let mut value = serde_json::to_value(&record).unwrap();
+        let tag = value.as_object_mut().unwrap().remove("type").unwrap();
+        let body = serde_json::to_string(&value).unwrap();
+        let last = format!("{{\"future\":[1,{{}}],{},\"type\":{tag}}}", &body[1..body.len() - 1]);
+        assert_eq!(Record::from_json(&last).unwrap(), record);
+        let kind = tag.as_str().unwrap();
+        let escaped = last.replace(
+            &format!("\"type\":\"{kind}\""),
+            &format!("\"type\":\"\\u{:04x}{}\"", kind.as_bytes()[0], &kind[1..]),
+        );
+        assert_ne!(escaped, last);
+        assert_eq!(Record::from_json(&escaped).unwrap(), record);
+    }
+    // Whatever the tagged path refuses, this refuses too.
+    for bad in [
+        r#"{"id":"x","note":"no tag"}"#,
+        r#"{"type":"parcel","note":"unknown kind"}"#,
+        r#"{"type":7}"#,
+        r#"{"type":"case","persons_involved":"two"}"#,
+        r#"{"type":"patrol","note":"cut off"#,
+        r#"["type","case"]"#,
+    ] {
+        assert!(tagged(bad).is_err(), "{bad}");
+        assert!(Record::from_json(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
 fn record_structs_round_trip_on_their_own() {
     fn check<T>(v: T)
     where
