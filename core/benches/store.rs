@@ -435,9 +435,10 @@ fn summary(n_records: usize, build: Duration, store: &Store, grid: &TerritoryPat
     }
 }
 
-/// `GRIDWORK_BENCH_PROFILE=create|update|warm|growth|text|pull`: a plain loop of one operation, to run
+/// `GRIDWORK_BENCH_PROFILE=create|update|warm|growth|text|pull|pull-values`: a plain loop of one operation, to run
 /// under a profiler (`perf record`), or (`growth`) the cost of an edit as a record grows.
-/// `pull` merges `GRIDWORK_BENCH_RECORDS` documents (3,000 unless set).
+/// `pull` merges `GRIDWORK_BENCH_RECORDS` documents (3,000 unless set) in three ways;
+/// `pull-values` only as a first pull gets them, with the server's values.
 fn profile(mode: &str) {
     let dir = tempfile::tempdir().expect("dir");
     let mut store = store_in(dir.path());
@@ -511,7 +512,7 @@ fn profile(mode: &str) {
                 fmt(t)
             );
         }
-        "pull" => {
+        "pull" | "pull-values" => {
             // A cold pull: whole documents from elsewhere merged into a store that has none.
             let n: usize = std::env::var("GRIDWORK_BENCH_RECORDS")
                 .ok()
@@ -526,39 +527,9 @@ fn profile(mode: &str) {
                     (id, bytes)
                 })
                 .collect();
-            let device = tempfile::tempdir().expect("dir");
-            let mut fresh = store_in(device.path());
-            let start = Instant::now();
-            for (id, bytes) in &items {
-                fresh.merge(id, "case", bytes, true).expect("merge");
+            if mode == "pull" {
+                cold_pull_without_values(&items);
             }
-            let t = start.elapsed();
-            println!(
-                "cold pull, one merge per record: {:.0} rec/s ({} per record)",
-                n as f64 / t.as_secs_f64(),
-                fmt(t / u32::try_from(n).unwrap_or(1))
-            );
-            let device = tempfile::tempdir().expect("dir");
-            let mut fresh = store_in(device.path());
-            let start = Instant::now();
-            for page in items.chunks(500) {
-                let page: Vec<MergeItem<'_>> = page
-                    .iter()
-                    .map(|(id, bytes)| MergeItem {
-                        id,
-                        kind: "case",
-                        bytes,
-                        materialized: None,
-                    })
-                    .collect();
-                fresh.merge_many(&page, true).expect("merge");
-            }
-            let t = start.elapsed();
-            println!(
-                "cold pull, pages of 500 (merge_many): {:.0} rec/s ({} per record)",
-                n as f64 / t.as_secs_f64(),
-                fmt(t / u32::try_from(n).unwrap_or(1))
-            );
             // As a first pull gets them: each document with the value the server read from it.
             let materialized: Vec<Materialized> = items
                 .iter()
@@ -568,11 +539,28 @@ fn profile(mode: &str) {
                     d.materialize(&value).expect("materialize")
                 })
                 .collect();
+            // The records' share of it: reading them from the values' text.
+            let texts: Vec<&str> = materialized.iter().map(|m| m.value.get()).collect();
+            let parse = |f: &dyn Fn(&str) -> Record| {
+                let start = Instant::now();
+                for t in &texts {
+                    black_box(f(t));
+                }
+                start.elapsed() / u32::try_from(n).unwrap_or(1)
+            };
+            let tagged = parse(&|t| serde_json::from_str(t).expect("record"));
+            let direct = parse(&|t| Record::from_json(t).expect("record"));
+            println!(
+                "reading a record from its value: {} (Record::from_json), {} (serde's tagged enum)",
+                fmt(direct),
+                fmt(tagged)
+            );
             let device = tempfile::tempdir().expect("dir");
             let mut fresh = store_in(device.path());
             let start = Instant::now();
             let per = PULL_PAGE as usize;
             fresh.defer_indexes_if_empty().expect("defer");
+            let mut longest_log = 0;
             for (page, mats) in items.chunks(per).zip(materialized.chunks(per)) {
                 let page: Vec<MergeItem<'_>> = page
                     .iter()
@@ -585,19 +573,65 @@ fn profile(mode: &str) {
                     })
                     .collect();
                 fresh.merge_many(&page, true).expect("merge");
+                let log =
+                    std::fs::metadata(device.path().join("gridwork.db-wal")).map_or(0, |m| m.len());
+                longest_log = longest_log.max(log);
             }
             fresh.build_indexes().expect("indexes");
             let t = start.elapsed();
             println!(
-                "cold pull, pages of {per} with the server's values: {:.0} rec/s ({} per record)",
+                "cold pull, pages of {per} with the server's values: {:.0} rec/s ({} per record; \
+                 the write-ahead log at most {:.1} MiB)",
                 n as f64 / t.as_secs_f64(),
-                fmt(t / u32::try_from(n).unwrap_or(1))
+                fmt(t / u32::try_from(n).unwrap_or(1)),
+                longest_log as f64 / (1024.0 * 1024.0)
             );
         }
         other => {
-            eprintln!("unknown profile mode {other:?}: create, update, warm, growth, text or pull");
+            eprintln!(
+                "unknown profile mode {other:?}: create, update, warm, growth, text, pull or pull-values"
+            );
         }
     }
+}
+
+/// The two older ways of a cold pull: whole documents loaded and merged, one by one and a
+/// page at a time.
+fn cold_pull_without_values(items: &[(String, Vec<u8>)]) {
+    let n = items.len();
+    let device = tempfile::tempdir().expect("dir");
+    let mut fresh = store_in(device.path());
+    let start = Instant::now();
+    for (id, bytes) in items {
+        fresh.merge(id, "case", bytes, true).expect("merge");
+    }
+    let t = start.elapsed();
+    println!(
+        "cold pull, one merge per record: {:.0} rec/s ({} per record)",
+        n as f64 / t.as_secs_f64(),
+        fmt(t / u32::try_from(n).unwrap_or(1))
+    );
+    let device = tempfile::tempdir().expect("dir");
+    let mut fresh = store_in(device.path());
+    let start = Instant::now();
+    for page in items.chunks(500) {
+        let page: Vec<MergeItem<'_>> = page
+            .iter()
+            .map(|(id, bytes)| MergeItem {
+                id,
+                kind: "case",
+                bytes,
+                materialized: None,
+            })
+            .collect();
+        fresh.merge_many(&page, true).expect("merge");
+    }
+    let t = start.elapsed();
+    println!(
+        "cold pull, pages of 500 (merge_many): {:.0} rec/s ({} per record)",
+        n as f64 / t.as_secs_f64(),
+        fmt(t / u32::try_from(n).unwrap_or(1))
+    );
 }
 
 fn main() {

@@ -26,6 +26,9 @@ use uuid::Uuid;
 use crate::doc::{self, Author, Conflict, DocError, FieldPath, HistoryEntry, RecordDoc};
 use crate::summary::{self, Summary};
 
+mod checkpointer;
+use checkpointer::Checkpointer;
+
 /// How many incremental changes a document collects before its snapshot is rewritten.
 pub const COMPACT_AFTER: i64 = 32;
 
@@ -217,6 +220,9 @@ pub struct Store {
     cache: LruCache<String, Cached>,
     clock: Box<dyn Fn() -> DateTime<Utc> + Send>,
     territory: Option<&'static Territory>,
+    options: StoreOptions,
+    /// Set during a first pull (see [`Store::defer_indexes_if_empty`]).
+    checkpointer: Option<Checkpointer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -440,6 +446,8 @@ impl Store {
             cache: LruCache::new(CACHE_CAP),
             clock: Box::new(Utc::now),
             territory: Some(Territory::chengyang()),
+            options: options.clone(),
+            checkpointer: None,
         })
     }
 
@@ -874,6 +882,9 @@ impl Store {
         );
         // On an error nothing was written: the touched documents (changed in memory) go.
         if result.is_ok() {
+            if let Some(c) = &self.checkpointer {
+                c.committed();
+            }
             for (id, (d, was_cached)) in touched {
                 if was_cached {
                     self.cache.insert(id, Cached::untyped(d));
@@ -888,11 +899,21 @@ impl Store {
     /// of every page of the pull rewriting a page of each index per record. Lists still work
     /// meanwhile (by scanning). Any open of the store builds missing indexes too, so a pull
     /// cut short leaves nothing lacking for long.
+    ///
+    /// Until then the write-ahead log is copied into the database on a thread of its own
+    /// (see `store/checkpointer.rs`), woken after each page.
     pub fn defer_indexes_if_empty(&mut self) -> Result<()> {
         let empty: bool =
             self.conn
                 .query_row("SELECT NOT EXISTS (SELECT 1 FROM docs)", [], |r| r.get(0))?;
         if empty {
+            if self.checkpointer.is_none() {
+                self.checkpointer = Some(Checkpointer::start(
+                    &self.conn,
+                    &self.dir.join(DB_FILE),
+                    &self.options,
+                )?);
+            }
             let tx = self.conn.transaction()?;
             for name in DEFERRED_INDEXES {
                 tx.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
@@ -903,8 +924,11 @@ impl Store {
     }
 
     /// Builds the indexes [`Store::defer_indexes_if_empty`] dropped (nothing when none is
-    /// missing).
+    /// missing), and gives checkpoints back to the store's connection.
     pub fn build_indexes(&mut self) -> Result<()> {
+        if let Some(c) = self.checkpointer.take() {
+            c.stop(&self.conn)?;
+        }
         let present: usize = self.conn.query_row(
             "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN
              (SELECT value FROM json_each(?1))",

@@ -1,0 +1,228 @@
+//! Copying the write-ahead log into the database file on a thread of its own.
+//!
+//! SQLite runs a checkpoint on the writing connection whenever a commit leaves the log past
+//! `wal_autocheckpoint` pages. A first pull commits pages of 2,000 records, each past that
+//! mark, so every commit also copies its pages into the database file and syncs it: a third
+//! of the pull's time, spent on the thread the pull waits on. While a [`Checkpointer`] runs,
+//! the store's connection does no checkpoints; after each commit it wakes this thread, which
+//! copies the log with a connection of its own (`PRAGMA wal_checkpoint(PASSIVE)`: it never
+//! blocks the writer).
+//!
+//! SQLite starts the log over only at a write transaction that began when the database file
+//! held the whole log, which a writer that begins its next page at once never sees. So once
+//! the log has grown past [`RESTART_AFTER_FRAMES`], the writer waits, after a commit, for a
+//! checkpoint of everything: its next transaction then starts the log over. That wait is for
+//! one page's copy, once in several pages, and keeps the log's file under about 40 MiB.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::mpsc::{self, Sender, SyncSender, TrySendError};
+use std::thread::JoinHandle;
+
+use rusqlite::Connection;
+
+use super::{Result, StoreOptions, open_connection};
+
+/// SQLite's default `wal_autocheckpoint`, which the store's connection gets back.
+pub(super) const AUTOCHECKPOINT_PAGES: i64 = 1000;
+
+/// The log's length, in pages, past which the writer waits for the log to be copied whole.
+const RESTART_AFTER_FRAMES: i64 = 8192;
+
+/// What the thread is asked to do.
+enum Ask {
+    /// Copy what has been committed.
+    Copy,
+    /// Copy what has been committed, then say so.
+    CopyAndTell(Sender<()>),
+}
+
+/// A thread that checkpoints the store's log when woken; stopped (and joined) on drop.
+pub(super) struct Checkpointer {
+    asks: Option<SyncSender<Ask>>,
+    /// The log's length in pages at the last checkpoint.
+    log_frames: Arc<AtomicI64>,
+    restart_after: i64,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// Starts the thread and turns the automatic checkpoints of `conn` off.
+    pub(super) fn start(conn: &Connection, path: &Path, options: &StoreOptions) -> Result<Self> {
+        Self::start_with(conn, path, options, RESTART_AFTER_FRAMES)
+    }
+
+    fn start_with(
+        conn: &Connection,
+        path: &Path,
+        options: &StoreOptions,
+        restart_after: i64,
+    ) -> Result<Self> {
+        let own = open_connection(path, options)?;
+        // One wake-up waiting is enough: a checkpoint copies everything committed before it.
+        let (asks, asked) = mpsc::sync_channel::<Ask>(1);
+        let log_frames = Arc::new(AtomicI64::new(0));
+        let frames = Arc::clone(&log_frames);
+        let thread = std::thread::Builder::new()
+            .name("gridwork-checkpoint".into())
+            .spawn(move || {
+                while let Ok(ask) = asked.recv() {
+                    let done = own.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                        Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                    });
+                    match done {
+                        Ok((log, copied)) => {
+                            frames.store(log, Ordering::Relaxed);
+                            tracing::trace!(log, copied, "checkpoint");
+                        }
+                        // The store's own connection checkpoints again once this one stops.
+                        Err(e) => tracing::warn!(error = %e, "checkpoint failed"),
+                    }
+                    if let Ask::CopyAndTell(done) = ask {
+                        // The writer may have stopped waiting; nothing to tell then.
+                        let _ = done.send(());
+                    }
+                }
+            })?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(Checkpointer {
+            asks: Some(asks),
+            log_frames,
+            restart_after,
+            thread: Some(thread),
+        })
+    }
+
+    /// After a commit of the store's connection: asks for a checkpoint of everything
+    /// committed so far, and waits for it when the log has grown long.
+    pub(super) fn committed(&self) {
+        let Some(asks) = &self.asks else { return };
+        if self.log_frames.load(Ordering::Relaxed) >= self.restart_after {
+            let (tell, told) = mpsc::channel();
+            if asks.send(Ask::CopyAndTell(tell)).is_ok() && told.recv().is_ok() {
+                // The next checkpoint reports the log started over.
+                self.log_frames.store(0, Ordering::Relaxed);
+                return;
+            }
+        } else {
+            match asks.try_send(Ask::Copy) {
+                Ok(()) | Err(TrySendError::Full(_)) => return,
+                Err(TrySendError::Disconnected(_)) => {}
+            }
+        }
+        tracing::warn!("the checkpoint thread has stopped");
+    }
+
+    /// Stops the thread and gives `conn` its automatic checkpoints back.
+    pub(super) fn stop(mut self, conn: &Connection) -> Result<()> {
+        self.join();
+        conn.pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES)?;
+        Ok(())
+    }
+
+    fn join(&mut self) {
+        drop(self.asks.take());
+        if let Some(t) = self.thread.take()
+            && t.join().is_err()
+        {
+            tracing::warn!("the checkpoint thread panicked");
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Commits `n` transactions of 64 KiB each, calling `after` after each; the longest the
+    /// log's file got.
+    fn write(conn: &Connection, path: &Path, n: usize, after: impl Fn()) -> u64 {
+        let wal = path.with_extension("db-wal");
+        let mut longest = 0;
+        for i in 0..n {
+            conn.execute(
+                "INSERT INTO t (i, b) VALUES (?1, zeroblob(65536))",
+                [i64::try_from(i).unwrap()],
+            )
+            .unwrap();
+            after();
+            longest = longest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+        }
+        longest
+    }
+
+    fn open(dir: &Path) -> (Connection, std::path::PathBuf) {
+        let path = dir.join("t.db");
+        let conn = open_connection(&path, &StoreOptions::default()).unwrap();
+        conn.execute_batch("CREATE TABLE t (i INTEGER PRIMARY KEY, b BLOB)")
+            .unwrap();
+        (conn, path)
+    }
+
+    #[test]
+    fn the_thread_copies_the_log_and_the_log_starts_over() {
+        const TX: usize = 400; // 25 MiB
+        // 16 transactions' worth of frames, so the log must start over about every 16.
+        let limit = 16 * 17;
+        let dir = tempfile::tempdir().unwrap();
+        // Without checkpoints at all, the log holds every transaction.
+        let (conn, path) = open(dir.path());
+        conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        let unbounded = write(&conn, &path, TX, || {});
+        assert!(unbounded > 20 << 20, "{unbounded}");
+        drop(conn);
+
+        let dir = tempfile::tempdir().unwrap();
+        let (conn, path) = open(dir.path());
+        let c = Checkpointer::start_with(&conn, &path, &StoreOptions::default(), limit).unwrap();
+        let auto: i64 = conn
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(auto, 0, "the writer's own checkpoints are off");
+        let longest = write(&conn, &path, TX, || c.committed());
+        // The log is checked after commits, against the length the last checkpoint saw, so
+        // it overshoots the limit by what was committed meanwhile; it must start over all
+        // the same, well before it holds everything.
+        assert!(
+            longest < unbounded / 4,
+            "the log grew to {longest} bytes (without checkpoints: {unbounded})"
+        );
+        c.stop(&conn).unwrap();
+        let auto: i64 = conn
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(auto, AUTOCHECKPOINT_PAGES);
+        // Every row is there, read by a connection that did none of the writing.
+        drop(conn);
+        let other = Connection::open(&path).unwrap();
+        let n: usize = other
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, TX);
+    }
+
+    #[test]
+    fn a_store_dropped_mid_pull_stops_the_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let (conn, path) = open(dir.path());
+        let c = Checkpointer::start(&conn, &path, &StoreOptions::default()).unwrap();
+        write(&conn, &path, 10, || c.committed());
+        let frames = Arc::clone(&c.log_frames);
+        assert_eq!(Arc::strong_count(&frames), 3, "the thread holds one");
+        drop(c);
+        assert_eq!(Arc::strong_count(&frames), 1, "the thread has ended");
+        drop(conn);
+        let other = Connection::open(&path).unwrap();
+        let n: usize = other
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 10);
+    }
+}
