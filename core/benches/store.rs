@@ -577,8 +577,13 @@ fn profile(mode: &str) {
                     std::fs::metadata(device.path().join("gridwork.db-wal")).map_or(0, |m| m.len());
                 longest_log = longest_log.max(log);
             }
+            let rows_done = start.elapsed();
             fresh.build_indexes().expect("indexes");
             let t = start.elapsed();
+            println!(
+                "  of which building the indexes at the end: {}",
+                fmt(t - rows_done)
+            );
             println!(
                 "cold pull, pages of {per} with the server's values: {:.0} rec/s ({} per record; \
                  the write-ahead log at most {:.1} MiB)",

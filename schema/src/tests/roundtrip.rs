@@ -26,12 +26,20 @@ fn from_json_reads_what_the_tagged_path_reads() {
     let tagged = |text: &str| serde_json::from_str::<Record>(text);
     for record in all_records() {
         let text = serde_json::to_string(&record).unwrap();
-        assert_eq!(Record::from_json(&text).unwrap(), record, "{:?}", record.kind());
+        assert_eq!(
+            Record::from_json(&text).unwrap(),
+            record,
+            "{:?}",
+            record.kind()
+        );
         // The tag anywhere in the object, escaped, next to fields this version lacks.
         let mut value = serde_json::to_value(&record).unwrap();
         let tag = value.as_object_mut().unwrap().remove("type").unwrap();
         let body = serde_json::to_string(&value).unwrap();
-        let last = format!("{{\"future\":[1,{{}}],{},\"type\":{tag}}}", &body[1..body.len() - 1]);
+        let last = format!(
+            "{{\"future\":[1,{{}}],{},\"type\":{tag}}}",
+            &body[1..body.len() - 1]
+        );
         assert_eq!(Record::from_json(&last).unwrap(), record);
         let kind = tag.as_str().unwrap();
         let escaped = last.replace(
