@@ -17,8 +17,9 @@
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::mpsc::{self, Sender, SyncSender, TrySendError};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender, SyncSender, TrySendError};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use rusqlite::Connection;
 
@@ -29,6 +30,11 @@ pub(super) const AUTOCHECKPOINT_PAGES: i64 = 1000;
 
 /// The log's length, in pages, past which the writer waits for the log to be copied whole.
 const RESTART_AFTER_FRAMES: i64 = 8192;
+
+/// How long the thread waits for a wake-up before it copies the log anyway. Only the pull
+/// wakes it, so after a pull cut short (the thread runs until the next pull ends or the store
+/// closes) this is what copies the store's other writes.
+const IDLE: Duration = Duration::from_secs(1);
 
 /// What the thread is asked to do.
 enum Ask {
@@ -67,7 +73,12 @@ impl Checkpointer {
         let thread = std::thread::Builder::new()
             .name("gridwork-checkpoint".into())
             .spawn(move || {
-                while let Ok(ask) = asked.recv() {
+                loop {
+                    let ask = match asked.recv_timeout(IDLE) {
+                        Ok(ask) => ask,
+                        Err(RecvTimeoutError::Timeout) => Ask::Copy,
+                        Err(RecvTimeoutError::Disconnected) => break,
+                    };
                     let done = own.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
                         Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
                     });
@@ -146,12 +157,9 @@ mod tests {
     fn write(conn: &Connection, path: &Path, n: usize, after: impl Fn()) -> u64 {
         let wal = path.with_extension("db-wal");
         let mut longest = 0;
-        for i in 0..n {
-            conn.execute(
-                "INSERT INTO t (i, b) VALUES (?1, zeroblob(65536))",
-                [i64::try_from(i).unwrap()],
-            )
-            .unwrap();
+        for _ in 0..n {
+            conn.execute("INSERT INTO t (b) VALUES (zeroblob(65536))", [])
+                .unwrap();
             after();
             longest = longest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
         }
@@ -206,6 +214,22 @@ mod tests {
             .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, TX);
+    }
+
+    #[test]
+    fn writes_nobody_announces_are_copied_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let (conn, path) = open(dir.path());
+        let _c = Checkpointer::start(&conn, &path, &StoreOptions::default()).unwrap();
+        let first = write(&conn, &path, 50, || {});
+        std::thread::sleep(IDLE * 2);
+        // Copied whole while idle, the log starts over at the next write and is reused.
+        let second = write(&conn, &path, 50, || {});
+        // Without that, the second 50 would double it.
+        assert!(
+            second < first * 3 / 2,
+            "{first} then {second}: not copied while idle"
+        );
     }
 
     #[test]
