@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use criterion::{BatchSize, Criterion};
 use gridwork_core::doc::{Author, RecordDoc};
-use gridwork_core::store::{ListFilter, MergeItem, Store};
+use gridwork_core::store::{DB_FILE, ListFilter, MergeItem, Store};
 use gridwork_core::sync::machine::PULL_PAGE;
 use gridwork_schema::territory::Territory;
 use gridwork_schema::wire::Materialized;
@@ -573,23 +573,22 @@ fn profile(mode: &str) {
                     })
                     .collect();
                 fresh.merge_many(&page, true).expect("merge");
-                let log =
-                    std::fs::metadata(device.path().join("gridwork.db-wal")).map_or(0, |m| m.len());
+                let log = std::fs::metadata(device.path().join(format!("{DB_FILE}-wal")))
+                    .map_or(0, |m| m.len());
                 longest_log = longest_log.max(log);
             }
             let rows_done = start.elapsed();
             fresh.build_indexes().expect("indexes");
             let t = start.elapsed();
             println!(
-                "  of which building the indexes at the end: {}",
-                fmt(t - rows_done)
+                "cold pull, pages of {per} with the server's values: {}; \
+                 the write-ahead log at most {:.1} MiB",
+                rate(n, t),
+                longest_log as f64 / (1024.0 * 1024.0)
             );
             println!(
-                "cold pull, pages of {per} with the server's values: {:.0} rec/s ({} per record; \
-                 the write-ahead log at most {:.1} MiB)",
-                n as f64 / t.as_secs_f64(),
-                fmt(t / u32::try_from(n).unwrap_or(1)),
-                longest_log as f64 / (1024.0 * 1024.0)
+                "  of which building the indexes at the end: {}",
+                fmt(t - rows_done)
             );
         }
         other => {
@@ -611,11 +610,7 @@ fn cold_pull_without_values(items: &[(String, Vec<u8>)]) {
         fresh.merge(id, "case", bytes, true).expect("merge");
     }
     let t = start.elapsed();
-    println!(
-        "cold pull, one merge per record: {:.0} rec/s ({} per record)",
-        n as f64 / t.as_secs_f64(),
-        fmt(t / u32::try_from(n).unwrap_or(1))
-    );
+    println!("cold pull, one merge per record: {}", rate(n, t));
     let device = tempfile::tempdir().expect("dir");
     let mut fresh = store_in(device.path());
     let start = Instant::now();
@@ -632,11 +627,16 @@ fn cold_pull_without_values(items: &[(String, Vec<u8>)]) {
         fresh.merge_many(&page, true).expect("merge");
     }
     let t = start.elapsed();
-    println!(
-        "cold pull, pages of 500 (merge_many): {:.0} rec/s ({} per record)",
+    println!("cold pull, pages of 500 (merge_many): {}", rate(n, t));
+}
+
+/// `n` records in `t`: records per second, and the time per record.
+fn rate(n: usize, t: Duration) -> String {
+    format!(
+        "{:.0} rec/s ({} per record)",
         n as f64 / t.as_secs_f64(),
         fmt(t / u32::try_from(n).unwrap_or(1))
-    );
+    )
 }
 
 fn main() {
