@@ -12,7 +12,10 @@
 //! held the whole log, which a writer that begins its next page at once never sees. So once
 //! the log has grown past [`RESTART_AFTER_FRAMES`], the writer waits, after a commit, for a
 //! checkpoint of everything: its next transaction then starts the log over. That wait is for
-//! one page's copy, once in several pages, and keeps the log's file under about 40 MiB.
+//! one page's copy, once in several pages, and keeps the log's file under about 40 MiB. A
+//! writer that gets a whole copy ahead of the thread also waits, for the thread to start the
+//! next one: otherwise, with the thread starved of CPU, the length it last reported falls
+//! behind and the log grows unchecked.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -118,7 +121,15 @@ impl Checkpointer {
             }
         } else {
             match asks.try_send(Ask::Copy) {
-                Ok(()) | Err(TrySendError::Full(_)) => return,
+                Ok(()) => return,
+                // A wake-up is still waiting: the thread is a whole copy behind (starved of
+                // CPU, say). The writer waits until it takes that one, so the length it
+                // reports, which decides when the log starts over, stays close to the log.
+                Err(TrySendError::Full(ask)) => {
+                    if asks.send(ask).is_ok() {
+                        return;
+                    }
+                }
                 Err(TrySendError::Disconnected(_)) => {}
             }
         }
