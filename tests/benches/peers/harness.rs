@@ -498,6 +498,11 @@ impl Data {
         self.devices.iter().flatten().map(|r| r.id().to_string())
     }
 
+    /// A record's JSON, as the peers store it.
+    fn json_of(&self, r: &Record) -> &Value {
+        &self.json[&r.id().to_string()]
+    }
+
     fn digest_of(&self, ids: impl Iterator<Item = String>) -> (usize, String) {
         let values: Vec<&Value> = ids.map(|id| &self.json[&id]).collect();
         digest(values)
@@ -1033,10 +1038,7 @@ async fn pouchdb(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'stat
         &json!(
             data.devices
                 .iter()
-                .map(|d| d
-                    .iter()
-                    .map(|r| &data.json[&r.id().to_string()])
-                    .collect::<Vec<_>>())
+                .map(|d| d.iter().map(|r| data.json_of(r)).collect::<Vec<_>>())
                 .collect::<Vec<_>>()
         ),
     );
@@ -1314,6 +1316,24 @@ impl AmServer {
     }
 }
 
+/// Writes `records` straight into the storage `store` of a stopped automerge-repo server
+/// (set-up, not measured); each record's document URL goes to `ids_out`, by record id.
+fn am_seed<'a>(
+    node: &mut Node,
+    store: &Path,
+    name: &str,
+    records: impl Iterator<Item = &'a Record>,
+    data: &Data,
+    ids_out: &Path,
+) -> Result<Value, String> {
+    let values: Vec<&Value> = records.map(|r| data.json_of(r)).collect();
+    let file = node.write(&format!("{name}.json"), &json!(values));
+    node.run(
+        "am-seed",
+        &json!({"dir": store, "records": file, "ids_out": ids_out}),
+    )
+}
+
 async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'static str, Figures> {
     let mut out = BTreeMap::new();
     let dir = tempfile::tempdir().unwrap();
@@ -1322,17 +1342,8 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
     // before it starts (a restart of the server has been seen to lose documents, see
     // docs/benchmarks.md), the way the Gridwork servers' top-up is a bulk push.
     let top_ids = node.work.join("am-top-ids.json");
-    let top: Vec<&Value> = data
-        .top_up
-        .iter()
-        .map(|r| &data.json[&r.id().to_string()])
-        .collect();
-    let top_file = node.write("top-up.json", &json!(top));
-    node.run(
-        "am-seed",
-        &json!({"dir": store, "records": top_file, "ids_out": top_ids}),
-    )
-    .expect("seed the automerge-repo server's storage");
+    am_seed(node, &store, "top-up", data.top_up.iter(), data, &top_ids)
+        .expect("seed the automerge-repo server's storage");
     let mut server = AmServer::start(node, &store);
     let mut proxy = Proxy::start(format!("127.0.0.1:{}", server.port)).await;
     let timeout_ms = u64::try_from(sizes.peer_timeout.as_millis()).unwrap_or(u64::MAX);
@@ -1342,10 +1353,7 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
         &json!(
             data.devices
                 .iter()
-                .map(|d| d
-                    .iter()
-                    .map(|r| &data.json[&r.id().to_string()])
-                    .collect::<Vec<_>>())
+                .map(|d| d.iter().map(|r| data.json_of(r)).collect::<Vec<_>>())
                 .collect::<Vec<_>>()
         ),
     );
@@ -1403,17 +1411,8 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
     if seeded {
         server.stop();
         drop(proxy);
-        let burst: Vec<&Value> = data
-            .devices
-            .iter()
-            .flatten()
-            .map(|r| &data.json[&r.id().to_string()])
-            .collect();
-        let burst_file = node.write("burst-seed.json", &json!(burst));
-        if let Err(e) = node.run(
-            "am-seed",
-            &json!({"dir": store, "records": burst_file, "ids_out": burst_ids}),
-        ) {
+        let burst = data.devices.iter().flatten();
+        if let Err(e) = am_seed(node, &store, "burst-seed", burst, data, &burst_ids) {
             for w in ["cold pull", "warm re-pull", "concurrent edits", "storm"] {
                 out.insert(
                     w,
