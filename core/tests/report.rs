@@ -1072,12 +1072,14 @@ fn a_store_of_the_earlier_schema_is_brought_up_to_date_with_nothing_lost() {
     let ids = store.ids().unwrap();
     let records: Vec<_> = ids.iter().map(|id| store.get(id).unwrap()).collect();
     drop(store);
-    // What version 0 wrote: each row with the record's JSON, an index on `updated_ms`, and
-    // (in a store from before the report) no facts.
+    // What version 0 wrote: each row with the record's JSON, an index on `updated_ms`, the
+    // descending search index of version 1, and (in a store from before the report) no facts.
     let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
     conn.execute_batch(
         "ALTER TABLE records ADD COLUMN value TEXT NOT NULL DEFAULT '{}';
          CREATE INDEX records_updated ON records(updated_ms DESC);
+         DROP INDEX records_recent;
+         CREATE INDEX records_search ON records(updated_ms DESC, id, search);
          PRAGMA user_version = 0;
          DELETE FROM record_facts; DELETE FROM meta WHERE key = 'report_facts_version';",
     )
@@ -1089,7 +1091,8 @@ fn a_store_of_the_earlier_schema_is_brought_up_to_date_with_nothing_lost() {
     let (columns, index, version): (i64, i64, i64) = conn
         .query_row(
             "SELECT (SELECT count(*) FROM pragma_table_info('records') WHERE name = 'value'),
-                    (SELECT count(*) FROM sqlite_master WHERE name = 'records_updated'),
+                    (SELECT count(*) FROM sqlite_master
+                     WHERE name IN ('records_updated', 'records_search')),
                     (SELECT user_version FROM pragma_user_version)",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -1098,9 +1101,20 @@ fn a_store_of_the_earlier_schema_is_brought_up_to_date_with_nothing_lost() {
     assert_eq!(
         (columns, index),
         (0, 0),
-        "the derived column and index are gone"
+        "the derived column and the indexes replaced are gone"
     );
-    assert!(version >= 1);
+    assert!(version >= 2);
+    let recent: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name = 'records_recent'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        !recent.contains("DESC"),
+        "the search index is rebuilt ascending: {recent}"
+    );
     let after: Vec<_> = ids.iter().map(|id| store.get(id).unwrap()).collect();
     assert_eq!(after, records, "every record as it was");
     // The facts come back from the documents alone.

@@ -390,6 +390,42 @@ fn lists_filter_by_grid_status_and_text() {
 }
 
 #[test]
+fn text_search_is_literal_and_ignores_case() {
+    let (_d, mut s) = open_store();
+    let mut ids = Vec::new();
+    for (i, description) in ["收费上涨100%_以上", "收费上涨100x以上", "LPG 钢瓶", "燃气"]
+        .into_iter()
+        .enumerate()
+    {
+        let at = Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap()
+            + chrono::Duration::minutes(i64::try_from(i).unwrap());
+        s.set_clock(move || at);
+        let mut c = new_case(&mut s, &format!("案件{i}"));
+        c.description = description.into();
+        ids.push(c.id.to_string());
+        s.create(&Record::Case(c), &author("a")).unwrap();
+    }
+    let found = |s: &Store, text: &str| -> Vec<String> {
+        s.list(&ListFilter {
+            text: Some(text.into()),
+            ..ListFilter::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|r| r.summary.id.to_string())
+        .collect()
+    };
+    // `%` and `_` are the characters themselves, not patterns.
+    assert_eq!(found(&s, "100%_"), vec![ids[0].clone()]);
+    assert_eq!(found(&s, "0%"), vec![ids[0].clone()]);
+    assert!(found(&s, "100_").is_empty());
+    assert_eq!(found(&s, "lpg"), vec![ids[2].clone()]);
+    assert_eq!(found(&s, "Lpg 钢"), vec![ids[2].clone()]);
+    // Newest first.
+    assert_eq!(found(&s, "以上"), vec![ids[1].clone(), ids[0].clone()]);
+}
+
+#[test]
 fn refusals_are_kept_until_the_record_is_edited() {
     let (_d, mut s) = open_store();
     let c = new_case(&mut s, "拒绝");
