@@ -368,8 +368,10 @@ const amCommands = {
   },
 
   // A fresh client (filesystem storage, as a device keeps it) finds every document by id.
+  // No find starts after `budget_ms`: the run then reports the documents it has (`partial`),
+  // and writes their ids to `pulled_out` for the warm re-pull and the check.
   async pull(a) {
-    const ids = Object.values(JSON.parse(readFileSync(a.ids, "utf8")));
+    const entries = Object.entries(JSON.parse(readFileSync(a.ids, "utf8")));
     mkdirSync(a.dir, { recursive: true });
     const repo = new Repo({
       network: [new WebSocketClientAdapter(a.url)],
@@ -378,15 +380,17 @@ const amCommands = {
     // Connected first (not timed): a find before the server is a peer answers "unavailable".
     await serverStorageId(repo, a.timeout_ms);
     const docs = [];
-    const deadline = Date.now() + a.timeout_ms;
+    const pulled = {};
+    const stopAt = Date.now() + a.budget_ms;
     const t = now();
-    let timedOut = false;
-    await pool(ids, a.concurrency, async (id) => {
-      if (Date.now() > deadline) {
-        timedOut = true;
+    let partial = false;
+    await pool(entries, a.concurrency, async ([recordId, url]) => {
+      if (Date.now() > stopAt) {
+        partial = true;
         return;
       }
-      docs.push((await findRetrying(repo, a.url, id, a.timeout_ms)).doc());
+      docs.push((await findRetrying(repo, a.url, url, a.timeout_ms)).doc());
+      pulled[recordId] = url;
     });
     const secs = now() - t;
     // Let the repo's throttled saves (100 ms) finish before shutting down: a flush racing
@@ -394,18 +398,19 @@ const amCommands = {
     // below fetched it again.
     await sleep(2000);
     await repo.shutdown();
+    writeFileSync(a.pulled_out, JSON.stringify(pulled));
     out({
       secs,
       written: docs.length,
       count: docs.length,
-      timed_out: timedOut,
+      partial,
       retries,
       digest: digest(docs),
     });
   },
 
   // A new client on the same storage syncs every document again, nothing new: done when the
-  // server has confirmed each one's heads.
+  // server has confirmed each one's heads. No document starts after `budget_ms` (`partial`).
   async warm(a) {
     const ids = Object.values(JSON.parse(readFileSync(a.ids, "utf8")));
     const repo = new Repo({
@@ -413,17 +418,25 @@ const amCommands = {
       storage: new NodeFSStorageAdapter(a.dir),
     });
     const t = now();
+    const stopAt = Date.now() + a.budget_ms;
     const sid = await serverStorageId(repo, a.timeout_ms);
     let changed = 0;
+    let checked = 0;
+    let partial = false;
     await pool(ids, a.concurrency, async (id) => {
+      if (Date.now() > stopAt) {
+        partial = true;
+        return;
+      }
       const h = await repo.find(id);
       const before = h.heads();
       await synced(h, sid, a.timeout_ms);
       if (!sameHeads(before, h.heads())) changed += 1;
+      checked += 1;
     });
     const secs = now() - t;
     await repo.shutdown();
-    out({ secs, written: changed });
+    out({ secs, written: changed, done: checked, of: ids.length, partial });
   },
 
   // Two devices get the same documents, edit them offline, then both connect and sync.
@@ -486,7 +499,10 @@ const amCommands = {
     });
     await src.shutdown();
     let secs = 0;
+    let done = 0;
     for (let i = 0; i < a.clients; i += a.wave) {
+      // No wave starts after `budget_ms` of measured time (`partial`).
+      if (secs * 1000 > a.budget_ms) break;
       const n = Math.min(a.wave, a.clients - i);
       const clients = Array.from({ length: n }, (_, j) => {
         const repo = new Repo({ network: [] });
@@ -504,9 +520,10 @@ const amCommands = {
         }),
       );
       secs += now() - t;
+      done += n;
       await Promise.all(clients.map(({ repo }) => repo.shutdown()));
     }
-    out({ secs, written: 0 });
+    out({ secs, written: 0, done, of: a.clients, partial: done < a.clients });
   },
 };
 

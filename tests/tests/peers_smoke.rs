@@ -104,3 +104,68 @@ fn a_failed_peer_run_is_no_goal_verdict() {
         "{goals}"
     );
 }
+
+/// A peer stopped by its time budget is measured over the part it finished: its time is a
+/// lower bound of its time for the whole, so Gridwork being faster than that part is "met",
+/// and being slower proves nothing ("n/a"); the rate of the finished part is compared as it is.
+#[test]
+fn a_peer_cut_short_by_its_budget_is_compared_over_what_it_finished() {
+    use std::collections::BTreeMap;
+    let fig =
+        |secs: f64, records: usize, up: u64, partial: Option<(usize, usize)>| harness::Figures {
+            secs,
+            records,
+            up,
+            partial,
+            ..harness::Figures::default()
+        };
+    let mut report = harness::Report::default();
+    let ours = BTreeMap::from([
+        ("cold pull", fig(4.0, 100_000, 1000, None)),
+        ("storm", fig(2.0, 0, 1000, None)),
+        ("burst", fig(2.0, 100, 5000, None)),
+    ]);
+    let am = BTreeMap::from([
+        // 1,000 of 100,000 documents in 600 s: 1.67/s against 25,000/s.
+        ("cold pull", fig(600.0, 1_000, 500, Some((1_000, 100_000)))),
+        // Slower than Gridwork over a part: faster over the whole too.
+        ("storm", fig(600.0, 0, 800, Some((300, 5_000)))),
+        // Quicker than Gridwork over a part, and fewer bytes so far: nothing follows.
+        ("burst", fig(1.0, 0, 100, Some((10, 500)))),
+    ]);
+    report.systems.push((harness::GRIDWORK_SQLITE.into(), ours));
+    report.systems.push((harness::AUTOMERGE.into(), am));
+    let goals = report.goals();
+    assert!(
+        goals.contains(
+            "- cold pull ≥ 300× automerge-repo's records/s (measured 15000×, automerge-repo \
+             over the first 1000 of 100000 in its budget): met"
+        ),
+        "{goals}"
+    );
+    assert!(
+        goals.contains(
+            "- storm faster than automerge-repo (measured ≥ 300×, automerge-repo over the \
+             first 300 of 5000 in its budget): met"
+        ),
+        "{goals}"
+    );
+    assert!(
+        goals.contains("- burst faster than automerge-repo (measured ≥ 0.50×, automerge-repo over the first 10 of 500 in its budget): n/a"),
+        "{goals}"
+    );
+    assert!(
+        goals.contains("- burst: bytes on the wire ≤ automerge-repo's (5 KiB vs ≥ 0 KiB, automerge-repo over the first 10 of 500 in its budget): n/a"),
+        "{goals}"
+    );
+    assert!(
+        goals.contains(
+            "- storm: bytes on the wire ≤ automerge-repo's (1 KiB vs ≥ 1 KiB, automerge-repo \
+             over the first 300 of 5000 in its budget): n/a"
+        ),
+        "{goals}"
+    );
+    let table = report.table();
+    assert!(table.contains("| storm | automerge-repo |"), "{table}");
+    assert!(table.contains("≥ 300×"), "{table}");
+}
