@@ -184,23 +184,15 @@ impl Report {
                         } else {
                             f.secs / b.secs
                         };
-                        // A peer's time over part of the work is less than its time over
-                        // all of it: the lead is at least this.
-                        let at_least = if f.partial.is_some() && !by_rate {
-                            "≥ "
-                        } else {
-                            ""
-                        };
+                        // A peer's time and bytes over part of the work are less than over
+                        // all of it: those leads are at least this. A rate is not bounded.
+                        let cut = if f.partial.is_some() { "≥ " } else { "" };
                         let bytes = if b.bytes() > 0 {
-                            format!("{:.2}×", f.bytes() as f64 / b.bytes() as f64)
+                            format!("{cut}{:.2}×", f.bytes() as f64 / b.bytes() as f64)
                         } else {
                             "–".into()
                         };
-                        let bytes = if f.partial.is_some() && b.bytes() > 0 {
-                            format!("≥ {bytes}")
-                        } else {
-                            bytes
-                        };
+                        let at_least = if by_rate { "" } else { cut };
                         format!("{at_least}{} · {bytes}", ratio(speed))
                     }
                     _ => "1 (baseline)".into(),
