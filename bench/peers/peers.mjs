@@ -3,7 +3,8 @@
 // One process per step: `node peers.mjs <command> <args.json>`. The Rust harness
 // (tests/benches/peers/harness.rs) writes the arguments, starts the servers behind its
 // byte-counting proxy, and reads the one JSON line this prints on stdout. Each command times
-// only its measured part (`secs`); set-up traffic goes to `direct` (the server itself), measured
+// only its measured part (`secs`); set-up traffic goes to `direct` (the server itself; for
+// automerge-repo, set-up reads a copy of the server's storage instead), measured
 // traffic to `url` (the proxy), so the proxy counts only what is measured.
 //
 // Every record is one document: a PouchDB document (`_id` = the record's id) or an Automerge
@@ -12,8 +13,10 @@
 // harness computes the same over what it sent.
 
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { WebSocketServer } from "ws";
 import {
   Repo,
@@ -320,6 +323,28 @@ async function findRetrying(repo, url, id, timeoutMs) {
   }
 }
 
+/** The documents `ids` (URLs) as Automerge bytes, by URL, read from a copy of the server's
+ * storage folder `dir` (set-up, not measured). Not over the network: at full size that took
+ * the server many minutes, and under concurrent finds it sometimes answered "unavailable" for
+ * a document it has. A copy, so that nothing writes into the running server's storage. */
+async function exportFromStorage(dir, ids) {
+  const copy = mkdtempSync(join(tmpdir(), "am-storage-"));
+  cpSync(dir, copy, { recursive: true });
+  const repo = new Repo({ network: [], storage: new NodeFSStorageAdapter(copy) });
+  const binaries = {};
+  try {
+    await pool(ids, 16, async (id) => {
+      const h = await repo.find(id);
+      binaries[id] = await repo.export(h.documentId);
+      await repo.removeFromCache(h.documentId);
+    });
+  } finally {
+    await repo.shutdown();
+    rmSync(copy, { recursive: true, force: true });
+  }
+  return binaries;
+}
+
 const amClient = (url) => new Repo({ network: [new WebSocketClientAdapter(url)] });
 
 const amCommands = {
@@ -328,17 +353,25 @@ const amCommands = {
     const devices = JSON.parse(readFileSync(a.records, "utf8"));
     const ids = {};
     const t = now();
-    await inWaves(devices, a.wave, async (records) => {
-      const repo = amClient(a.url);
-      const handles = records.map((r) => {
-        const h = repo.create(r);
-        ids[r.id] = h.url;
-        return h;
+    let confirmed = 0;
+    try {
+      await inWaves(devices, a.wave, async (records) => {
+        const repo = amClient(a.url);
+        const handles = records.map((r) => {
+          const h = repo.create(r);
+          ids[r.id] = h.url;
+          return h;
+        });
+        const sid = await serverStorageId(repo, a.timeout_ms);
+        await Promise.all(handles.map((h) => synced(h, sid, a.timeout_ms)));
+        confirmed += 1;
+        await repo.shutdown();
       });
-      const sid = await serverStorageId(repo, a.timeout_ms);
-      await Promise.all(handles.map((h) => synced(h, sid, a.timeout_ms)));
-      await repo.shutdown();
-    });
+    } catch (e) {
+      // Not finished this long after the clock started: a lower bound of the burst's time.
+      e.unfinished = { after: now() - t, done: confirmed, of: devices.length };
+      throw e;
+    }
     const secs = now() - t;
     writeFileSync(a.ids_out, JSON.stringify(ids));
     out({ secs, written: Object.keys(ids).length });
@@ -442,13 +475,8 @@ const amCommands = {
   // Two devices get the same documents, edit them offline, then both connect and sync.
   async concurrent(a) {
     const ids = a.ids;
-    const src = amClient(a.direct);
-    const binaries = [];
-    await pool(ids, 64, async (id, i) => {
-      const h = await src.find(id);
-      binaries[i] = await src.export(h.documentId);
-    });
-    await src.shutdown();
+    const stored = await exportFromStorage(a.storage, ids);
+    const binaries = ids.map((id) => stored[id]);
     const half = Math.floor(ids.length / 2);
     const sides = ["A", "B"].map((who) => {
       const repo = new Repo({ network: [] });
@@ -489,15 +517,8 @@ const amCommands = {
   // confirmed every document.
   async storm(a) {
     const byDevice = JSON.parse(readFileSync(a.devices, "utf8"));
-    // The devices' documents, fetched once (set-up, not measured).
-    const all = [...new Set(byDevice.flat())];
-    const src = amClient(a.direct);
-    const binaries = {};
-    await pool(all, 64, async (id) => {
-      const h = await src.find(id);
-      binaries[id] = await src.export(h.documentId);
-    });
-    await src.shutdown();
+    // The devices' documents, as the server holds them (set-up, not measured).
+    const binaries = await exportFromStorage(a.storage, [...new Set(byDevice.flat())]);
     let secs = 0;
     let done = 0;
     for (let i = 0; i < a.clients; i += a.wave) {
@@ -555,7 +576,7 @@ table[cmd](args).then(
   },
   (e) => {
     console.error(e && e.stack ? e.stack : String(e));
-    out({ error: String(e && e.message ? e.message : e) });
+    out({ error: String(e && e.message ? e.message : e), unfinished: e && e.unfinished });
     process.exit(1);
   },
 );

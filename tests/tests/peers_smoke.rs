@@ -169,3 +169,68 @@ fn a_peer_cut_short_by_its_budget_is_compared_over_what_it_finished() {
     assert!(table.contains("| storm | automerge-repo |"), "{table}");
     assert!(table.contains("≥ 300×"), "{table}");
 }
+
+/// A peer that failed part-way had not finished when it failed: that time bounds its time to
+/// finish from below, so a Gridwork that finished sooner is "met" (with "≥"), and one that
+/// took longer is "n/a". A peer that failed without saying how far it got has no verdict.
+#[test]
+fn a_peer_that_failed_unfinished_is_bounded_by_when_it_failed() {
+    use std::collections::BTreeMap;
+    let done = |secs: f64| harness::Figures {
+        secs,
+        records: 25_000,
+        up: 1000,
+        ..harness::Figures::default()
+    };
+    let broke = |after: Option<f64>| harness::Figures {
+        wrong: Some("the server exited".into()),
+        unfinished: after.map(|after| harness::Unfinished {
+            after,
+            done: 120,
+            of: 500,
+        }),
+        ..harness::Figures::default()
+    };
+    let mut report = harness::Report::default();
+    let ours = BTreeMap::from([("burst", done(5.0)), ("storm", done(2.0))]);
+    report.systems.push((harness::GRIDWORK_SQLITE.into(), ours));
+    report.systems.push((
+        harness::AUTOMERGE.into(),
+        BTreeMap::from([("burst", broke(Some(60.0))), ("storm", broke(Some(1.0)))]),
+    ));
+    report.systems.push((
+        harness::POUCH.into(),
+        BTreeMap::from([("burst", broke(None))]),
+    ));
+    let goals = report.goals();
+    assert!(
+        goals.contains(
+            "- burst faster than automerge-repo (measured ≥ 12.0×, automerge-repo failed \
+             unfinished after 60.0 s with 120 of 500 done): met"
+        ),
+        "{goals}"
+    );
+    assert!(
+        goals.contains(
+            "- storm faster than automerge-repo (measured ≥ 0.50×, automerge-repo failed \
+             unfinished after 1.0 s with 120 of 500 done): n/a"
+        ),
+        "{goals}"
+    );
+    assert!(
+        goals.contains("- burst faster than pouchdb-server (measured –): n/a"),
+        "{goals}"
+    );
+    // A failure's bytes say nothing.
+    assert!(
+        !goals.contains("burst: bytes on the wire ≤ automerge-repo's"),
+        "{goals}"
+    );
+    let table = report.table();
+    assert!(table.contains("| ≥ 12.0× · – |"), "{table}");
+    assert!(
+        table.contains("| **NO**: the server exited | – |"),
+        "{table}"
+    );
+    assert!(table.contains("| 1 (baseline) |"), "{table}");
+}

@@ -85,6 +85,19 @@ pub struct Figures {
     /// When the peer's time budget ran out first: how much it finished, of how much
     /// (documents, or clients for the storm). The figures are over the part it finished.
     pub partial: Option<(usize, usize)>,
+    /// When the peer failed part-way: how far it had got. Its time to finish is at least
+    /// `after`, which bounds Gridwork's lead from below even without a finish.
+    pub unfinished: Option<Unfinished>,
+}
+
+/// A workload that failed before it finished.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Unfinished {
+    /// Seconds from the start of its clock to the failure.
+    pub after: f64,
+    /// Units (devices, documents) confirmed done by then, of how many.
+    pub done: usize,
+    pub of: usize,
 }
 
 impl Figures {
@@ -177,7 +190,14 @@ impl Report {
                     "–".into()
                 };
                 let lead = match base {
-                    Some(b) if sys != GRIDWORK_SQLITE && b.secs > 0.0 && f.secs > 0.0 => {
+                    _ if sys == GRIDWORK_SQLITE => "1 (baseline)".into(),
+                    // Not finished after `after` seconds: slower than a baseline that finished
+                    // sooner, by at least this much.
+                    Some(b) if b.secs > 0.0 && f.unfinished.is_some() => {
+                        let after = f.unfinished.map_or(0.0, |u| u.after);
+                        format!("≥ {} · –", ratio(after / b.secs))
+                    }
+                    Some(b) if b.secs > 0.0 && f.secs > 0.0 => {
                         let by_rate = f.records > 0 && b.records > 0;
                         let speed = if by_rate {
                             b.rate() / f.rate()
@@ -195,7 +215,7 @@ impl Report {
                         let at_least = if by_rate { "" } else { cut };
                         format!("{at_least}{} · {bytes}", ratio(speed))
                     }
-                    _ => "1 (baseline)".into(),
+                    _ => "–".into(),
                 };
                 let correct = match &f.wrong {
                     None if f.note.is_empty() => "yes".to_owned(),
@@ -238,15 +258,26 @@ impl Report {
         };
         // The peer's wall time over part of the work is a lower bound of its time over all
         // of it: enough to say Gridwork was faster, not that it was slower.
+        // So is the time at which a peer that failed part-way had not finished yet.
+        let unfinished = |w: &str, peer: &str| self.get(peer, w).and_then(|p| p.unfinished);
         let faster = |w: &str, peer: &str| -> Option<f64> {
-            let (b, p) = (g(w)?, peer_ok(peer, w)?);
-            (b.secs > 0.0).then(|| p.secs / b.secs)
+            let b = g(w).filter(|b| b.secs > 0.0)?;
+            match (peer_ok(peer, w), unfinished(w, peer)) {
+                (Some(p), _) => Some(p.secs / b.secs),
+                (None, Some(u)) => Some(u.after / b.secs),
+                (None, None) => None,
+            }
         };
         let partial = |w: &str, peer: &str| peer_ok(peer, w).and_then(|p| p.partial);
-        let over = |w: &str, peer: &str| {
-            partial(w, peer).map_or_else(String::new, |(done, of)| {
+        let over = |w: &str, peer: &str| match (partial(w, peer), unfinished(w, peer)) {
+            (Some((done, of)), _) => {
                 format!(", {peer} over the first {done} of {of} in its budget")
-            })
+            }
+            (None, Some(u)) => format!(
+                ", {peer} failed unfinished after {:.1} s with {} of {} done",
+                u.after, u.done, u.of
+            ),
+            (None, None) => String::new(),
         };
         let s = speedup("cold pull", POUCH);
         line(
@@ -268,7 +299,7 @@ impl Report {
         for w in ["burst", "storm"] {
             for peer in [POUCH, AUTOMERGE] {
                 let s = faster(w, peer);
-                let cut = partial(w, peer).is_some();
+                let cut = partial(w, peer).is_some() || unfinished(w, peer).is_some();
                 line(
                     format!(
                         "{w} faster than {peer} (measured {}{}{})",
@@ -968,6 +999,19 @@ fn last_lines(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join(" | ")
 }
 
+/// A step of `peers.mjs` that failed: what it said, and how far it had got when it says so.
+#[derive(Debug)]
+struct StepError {
+    message: String,
+    unfinished: Option<Unfinished>,
+}
+
+impl From<StepError> for String {
+    fn from(e: StepError) -> String {
+        e.message
+    }
+}
+
 struct Node {
     dir: PathBuf,
     work: PathBuf,
@@ -976,7 +1020,7 @@ struct Node {
 
 impl Node {
     /// Runs `node peers.mjs <cmd> <args>` and returns its JSON answer.
-    fn run(&mut self, cmd: &str, args: &Value) -> Result<Value, String> {
+    fn run(&mut self, cmd: &str, args: &Value) -> Result<Value, StepError> {
         self.n += 1;
         let file = self.work.join(format!("args-{}.json", self.n));
         std::fs::write(&file, serde_json::to_vec(args).unwrap()).unwrap();
@@ -988,17 +1032,25 @@ impl Node {
             .current_dir(&self.work)
             .stderr(Stdio::piped())
             .output()
-            .map_err(|e| format!("node: {e}"))?;
+            .map_err(|e| StepError {
+                message: format!("node: {e}"),
+                unfinished: None,
+            })?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let last = stdout.lines().last().unwrap_or_default();
         let v: Value = serde_json::from_str(last).unwrap_or(Value::Null);
         if !out.status.success() || v.get("error").is_some() || v.is_null() {
             let err = String::from_utf8_lossy(&out.stderr);
-            return Err(format!(
-                "{cmd} failed: {} {}",
-                v["error"],
-                last_lines(&err, 8)
-            ));
+            let u = &v["unfinished"];
+            let count = |k: &str| usize::try_from(u[k].as_u64().unwrap_or(0)).unwrap_or(0);
+            return Err(StepError {
+                message: format!("{cmd} failed: {} {}", v["error"], last_lines(&err, 8)),
+                unfinished: u["after"].as_f64().map(|after| Unfinished {
+                    after,
+                    done: count("done"),
+                    of: count("of"),
+                }),
+            });
         }
         Ok(v)
     }
@@ -1039,9 +1091,9 @@ impl Drop for Kill {
     }
 }
 
-fn failed(e: String) -> Figures {
+fn failed(e: impl Into<String>) -> Figures {
     Figures {
-        wrong: Some(e),
+        wrong: Some(e.into()),
         ..Figures::default()
     }
 }
@@ -1319,7 +1371,8 @@ impl AmServer {
     }
 
     /// A workload's error, with the server's exit and last words if it has died.
-    fn explain(&mut self, e: String) -> String {
+    fn explain(&mut self, e: impl Into<String>) -> String {
+        let e = e.into();
         match self.child.0.try_wait() {
             Ok(Some(status)) => {
                 let log = std::fs::read_to_string(&self.log).unwrap_or_default();
@@ -1381,6 +1434,7 @@ fn am_seed<'a>(
         "am-seed",
         &json!({"dir": store, "records": file, "ids_out": ids_out}),
     )
+    .map_err(String::from)
 }
 
 async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'static str, Figures> {
@@ -1412,10 +1466,11 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
     );
     let burst_ids = node.work.join("am-burst-ids.json");
     let all_ids = node.work.join("am-all-ids.json");
-    let base = |proxy: &Proxy, port: u16| {
+    let base = |proxy: &Proxy| {
         json!({
             "url": format!("ws://{}", proxy.url_host),
-            "direct": format!("ws://127.0.0.1:{port}"),
+            // Set-up reads documents from (a copy of) it instead of fetching them.
+            "storage": store,
             "wave": sizes.wave,
             "timeout_ms": timeout_ms,
             "budget_ms": budget_s * 1000,
@@ -1434,11 +1489,11 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
     let stats = server.stats();
     let meter = Meter::start(&proxy, &stats);
     let args = with(
-        base(&proxy, server.port),
+        base(&proxy),
         json!({"records": devices, "ids_out": burst_ids}),
     );
     let burst_n = sizes.devices * sizes.per_device;
-    let burst_ok = match node.run("am-burst", &args).map_err(|e| server.explain(e)) {
+    let burst_ok = match node.run("am-burst", &args) {
         Ok(v) => {
             let mut f = meter.finish(&proxy, &stats, secs(&v, "secs"), burst_n);
             f.disk = disk();
@@ -1453,7 +1508,17 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
             true
         }
         Err(e) => {
-            out.insert("burst", failed(e));
+            let unfinished = e.unfinished;
+            let mut f = failed(server.explain(e));
+            if let (Some(u), Some(wrong)) = (unfinished, f.wrong.as_mut()) {
+                let _ = write!(
+                    wrong,
+                    " (unfinished {:.1} s after its start: {} of {} devices confirmed)",
+                    u.after, u.done, u.of
+                );
+            }
+            f.unfinished = unfinished;
+            out.insert("burst", f);
             false
         }
     };
@@ -1504,7 +1569,7 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
     // syncs these again.
     let pulled = node.work.join("am-pulled-ids.json");
     let args = with(
-        base(&proxy, server.port),
+        base(&proxy),
         json!({"ids": all_ids, "dir": client, "pulled_out": pulled}),
     );
     let meter = Meter::start(&proxy, &stats);
@@ -1561,7 +1626,7 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
             Err(e) => failed(e),
         }
     } else {
-        failed("skipped: the cold pull did not complete".into())
+        failed("skipped: the cold pull did not complete")
     };
     after_seed(&mut f);
     out.insert("warm re-pull", f);
@@ -1573,7 +1638,7 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
         .take(sizes.concurrent)
         .map(|id| ids[id].clone())
         .collect();
-    let args = with(base(&proxy, server.port), json!({"ids": urls}));
+    let args = with(base(&proxy), json!({"ids": urls}));
     let meter = Meter::start(&proxy, &stats);
     let mut f = match node
         .run("am-concurrent", &args)
@@ -1604,7 +1669,7 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
         .collect();
     let dev_file = node.write("am-storm-devices.json", &json!(by_device));
     let args = with(
-        base(&proxy, server.port),
+        base(&proxy),
         json!({"devices": dev_file, "clients": sizes.storm, "wave": 100}),
     );
     let meter = Meter::start(&proxy, &stats);
