@@ -73,6 +73,26 @@ async function pool(items, n, fn) {
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }
 
+/** How far the measured part of the running command has got, for a failure to report: it
+ * had run `banked` seconds, plus the stretch running `since`, without finishing, with `done`
+ * of `of` units done. A command sets it when its clock starts and keeps it current. */
+let progress = null;
+
+function measuring(of, since) {
+  progress = { done: 0, of, banked: 0, since };
+  return progress;
+}
+
+function failure(e) {
+  const p = progress;
+  const unfinished = p && {
+    after: p.banked + (p.since === null ? 0 : now() - p.since),
+    done: p.done,
+    of: p.of,
+  };
+  return { error: String(e && e.message ? e.message : e), unfinished };
+}
+
 function out(result) {
   process.stdout.write(JSON.stringify(result) + "\n");
 }
@@ -330,16 +350,20 @@ async function findRetrying(repo, url, id, timeoutMs) {
 async function exportFromStorage(dir, ids) {
   const copy = mkdtempSync(join(tmpdir(), "am-storage-"));
   cpSync(dir, copy, { recursive: true });
-  const repo = new Repo({ network: [], storage: new NodeFSStorageAdapter(copy) });
   const binaries = {};
   try {
-    await pool(ids, 16, async (id) => {
-      const h = await repo.find(id);
-      binaries[id] = await repo.export(h.documentId);
-      await repo.removeFromCache(h.documentId);
-    });
+    // A fresh Repo and adapter per batch: the adapter's key cache never shrinks, and each
+    // load scans it, so one Repo loading 25,000 documents slows to a crawl.
+    const batch = 500;
+    for (let i = 0; i < ids.length; i += batch) {
+      const repo = new Repo({ network: [], storage: new NodeFSStorageAdapter(copy) });
+      await pool(ids.slice(i, i + batch), 16, async (id) => {
+        const h = await repo.find(id);
+        binaries[id] = await repo.export(h.documentId);
+      });
+      await repo.shutdown();
+    }
   } finally {
-    await repo.shutdown();
     rmSync(copy, { recursive: true, force: true });
   }
   return binaries;
@@ -353,25 +377,20 @@ const amCommands = {
     const devices = JSON.parse(readFileSync(a.records, "utf8"));
     const ids = {};
     const t = now();
-    let confirmed = 0;
-    try {
-      await inWaves(devices, a.wave, async (records) => {
-        const repo = amClient(a.url);
-        const handles = records.map((r) => {
-          const h = repo.create(r);
-          ids[r.id] = h.url;
-          return h;
-        });
-        const sid = await serverStorageId(repo, a.timeout_ms);
-        await Promise.all(handles.map((h) => synced(h, sid, a.timeout_ms)));
-        confirmed += 1;
-        await repo.shutdown();
+    // A failure reports how long the burst had run unfinished: a bound of its time.
+    const p = measuring(devices.length, t);
+    await inWaves(devices, a.wave, async (records) => {
+      const repo = amClient(a.url);
+      const handles = records.map((r) => {
+        const h = repo.create(r);
+        ids[r.id] = h.url;
+        return h;
       });
-    } catch (e) {
-      // Not finished this long after the clock started: a lower bound of the burst's time.
-      e.unfinished = { after: now() - t, done: confirmed, of: devices.length };
-      throw e;
-    }
+      const sid = await serverStorageId(repo, a.timeout_ms);
+      await Promise.all(handles.map((h) => synced(h, sid, a.timeout_ms)));
+      p.done += 1;
+      await repo.shutdown();
+    });
     const secs = now() - t;
     writeFileSync(a.ids_out, JSON.stringify(ids));
     out({ secs, written: Object.keys(ids).length });
@@ -521,6 +540,8 @@ const amCommands = {
     const binaries = await exportFromStorage(a.storage, [...new Set(byDevice.flat())]);
     let secs = 0;
     let done = 0;
+    // A failure reports the measured time the storm had run unfinished (waves only).
+    const p = measuring(a.clients, null);
     for (let i = 0; i < a.clients; i += a.wave) {
       // No wave starts after `budget_ms` of measured time (`partial`).
       if (secs * 1000 > a.budget_ms) break;
@@ -533,6 +554,7 @@ const amCommands = {
         return { repo, handles };
       });
       const t = now();
+      p.since = t;
       await Promise.all(
         clients.map(async ({ repo, handles }) => {
           repo.networkSubsystem.addNetworkAdapter(new WebSocketClientAdapter(a.url));
@@ -542,6 +564,7 @@ const amCommands = {
       );
       secs += now() - t;
       done += n;
+      Object.assign(p, { banked: secs, since: null, done });
       await Promise.all(clients.map(({ repo }) => repo.shutdown()));
     }
     out({ secs, written: 0, done, of: a.clients, partial: done < a.clients });
@@ -570,13 +593,17 @@ if (!table[cmd]) {
   console.error(`usage: node peers.mjs <${Object.keys(table).join("|")}> <args.json>`);
   process.exit(2);
 }
-table[cmd](args).then(
-  () => {
-    if (cmd !== "am-serve") process.exit(0);
-  },
-  (e) => {
-    console.error(e && e.stack ? e.stack : String(e));
-    out({ error: String(e && e.message ? e.message : e), unfinished: e && e.unfinished });
-    process.exit(1);
-  },
-);
+const fail = (e) => {
+  console.error(e && e.stack ? e.stack : String(e));
+  out(failure(e));
+  process.exit(1);
+};
+// automerge-repo's WebSocket client leaves a reset connection's error unhandled: without
+// these the process dies without saying how far it got.
+if (cmd !== "am-serve") {
+  process.on("uncaughtException", fail);
+  process.on("unhandledRejection", fail);
+}
+table[cmd](args).then(() => {
+  if (cmd !== "am-serve") process.exit(0);
+}, fail);

@@ -1390,6 +1390,22 @@ impl AmServer {
         ProcStats(self.child.0.id())
     }
 
+    /// The figures of a step that failed. When it said how far it had got, the row says so
+    /// and keeps that as a bound of the time it would have taken (see [`Unfinished`]).
+    fn failed_part_way(&mut self, e: StepError, units: &str) -> Figures {
+        let unfinished = e.unfinished;
+        let mut f = failed(self.explain(e));
+        if let (Some(u), Some(wrong)) = (unfinished, f.wrong.as_mut()) {
+            let _ = write!(
+                wrong,
+                " (unfinished after {:.1} s of its clock: {} of {} {units})",
+                u.after, u.done, u.of
+            );
+        }
+        f.unfinished = unfinished;
+        f
+    }
+
     /// The server's own view of the documents `ids` (a file of record id → URL): count, digest.
     fn check(&mut self, ids: &Path) -> (usize, String) {
         use std::io::{BufRead, Write};
@@ -1445,8 +1461,16 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
     // before it starts (a restart of the server has been seen to lose documents, see
     // docs/benchmarks.md), the way the Gridwork servers' top-up is a bulk push.
     let top_ids = node.work.join("am-top-ids.json");
-    am_seed(node, &store, "top-up", data.top_up.iter(), data, &top_ids)
-        .expect("seed the automerge-repo server's storage");
+    // `GRIDWORK_PEERS_AM_WORKLOADS=storm,...` runs only those of its workloads after the
+    // burst (which the storm's documents come from): all of them take about an hour.
+    let only = std::env::var("GRIDWORK_PEERS_AM_WORKLOADS").unwrap_or_default();
+    let wants = |w: &str| only.is_empty() || only.split(',').any(|x| x.trim() == w);
+    if wants("cold pull") || wants("concurrent edits") {
+        am_seed(node, &store, "top-up", data.top_up.iter(), data, &top_ids)
+            .expect("seed the automerge-repo server's storage");
+    } else {
+        std::fs::write(&top_ids, b"{}").unwrap();
+    }
     let mut server = AmServer::start(node, &store);
     let mut proxy = Proxy::start(format!("127.0.0.1:{}", server.port)).await;
     let timeout_ms = u64::try_from(sizes.peer_timeout.as_millis()).unwrap_or(u64::MAX);
@@ -1508,17 +1532,7 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
             true
         }
         Err(e) => {
-            let unfinished = e.unfinished;
-            let mut f = failed(server.explain(e));
-            if let (Some(u), Some(wrong)) = (unfinished, f.wrong.as_mut()) {
-                let _ = write!(
-                    wrong,
-                    " (unfinished {:.1} s after its start: {} of {} devices confirmed)",
-                    u.after, u.done, u.of
-                );
-            }
-            f.unfinished = unfinished;
-            out.insert("burst", f);
+            out.insert("burst", server.failed_part_way(e, "devices confirmed"));
             false
         }
     };
@@ -1563,130 +1577,136 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
     ids.extend(more);
     std::fs::write(&all_ids, serde_json::to_vec(&ids).unwrap()).unwrap();
 
-    // 2. Cold pull, then a warm re-pull from the same client storage.
-    let client = node.work.join("am-device");
-    // The documents the client pulled (all, unless its budget ran out): the warm re-pull
-    // syncs these again.
-    let pulled = node.work.join("am-pulled-ids.json");
-    let args = with(
-        base(&proxy),
-        json!({"ids": all_ids, "dir": client, "pulled_out": pulled}),
-    );
-    let meter = Meter::start(&proxy, &stats);
-    let cold_ok = match node.run("am-pull", &args).map_err(|e| server.explain(e)) {
-        Ok(v) => {
-            let mut f = meter.finish(&proxy, &stats, secs(&v, "secs"), data.json.len());
-            f.disk = disk();
-            let got: serde_json::Map<String, Value> = std::fs::read(&pulled)
-                .ok()
-                .and_then(|b| serde_json::from_slice(&b).ok())
-                .unwrap_or_default();
-            let part = partial_of(&v, data.json.len());
-            let want = if part.is_some() {
-                data.digest_of(got.keys().cloned())
-            } else {
-                data.digest_of(data.json.keys().cloned())
-            };
-            cold_verdict(&mut f, &v, want);
-            if v["retries"].as_u64().unwrap_or(0) > 0 {
-                f.note = format!("{} finds asked again after \"unavailable\"", v["retries"]);
-            }
-            if let Some((done, of)) = part {
-                f.records = done;
-                f.set_partial(done, of, budget_s);
-            }
-            let ok = f.wrong.is_none();
-            after_seed(&mut f);
-            out.insert("cold pull", f);
-            ok
-        }
-        Err(e) => {
-            out.insert("cold pull", failed(e));
-            false
-        }
-    };
-    let mut f = if cold_ok {
+    if wants("cold pull") {
+        // 2. Cold pull, then a warm re-pull from the same client storage.
+        let client = node.work.join("am-device");
+        // The documents the client pulled (all, unless its budget ran out): the warm re-pull
+        // syncs these again.
+        let pulled = node.work.join("am-pulled-ids.json");
+        let args = with(
+            base(&proxy),
+            json!({"ids": all_ids, "dir": client, "pulled_out": pulled}),
+        );
         let meter = Meter::start(&proxy, &stats);
-        let args = with(args, json!({"ids": pulled}));
-        match node.run("am-warm", &args).map_err(|e| server.explain(e)) {
+        let cold_ok = match node.run("am-pull", &args).map_err(|e| server.explain(e)) {
             Ok(v) => {
-                let mut f = meter.finish(&proxy, &stats, secs(&v, "secs"), 0);
+                let mut f = meter.finish(&proxy, &stats, secs(&v, "secs"), data.json.len());
                 f.disk = disk();
-                if let Some((done, of)) = partial_of(&v, 0) {
+                let got: serde_json::Map<String, Value> = std::fs::read(&pulled)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+                    .unwrap_or_default();
+                let part = partial_of(&v, data.json.len());
+                let want = if part.is_some() {
+                    data.digest_of(got.keys().cloned())
+                } else {
+                    data.digest_of(data.json.keys().cloned())
+                };
+                cold_verdict(&mut f, &v, want);
+                if v["retries"].as_u64().unwrap_or(0) > 0 {
+                    f.note = format!("{} finds asked again after \"unavailable\"", v["retries"]);
+                }
+                if let Some((done, of)) = part {
+                    f.records = done;
                     f.set_partial(done, of, budget_s);
                 }
-                if v["written"].as_u64() != Some(0) {
-                    f.wrong = Some(format!(
-                        "{} documents changed on a warm re-pull",
-                        v["written"]
-                    ));
+                let ok = f.wrong.is_none();
+                after_seed(&mut f);
+                out.insert("cold pull", f);
+                ok
+            }
+            Err(e) => {
+                out.insert("cold pull", failed(e));
+                false
+            }
+        };
+        let mut f = if cold_ok {
+            let meter = Meter::start(&proxy, &stats);
+            let args = with(args, json!({"ids": pulled}));
+            match node.run("am-warm", &args).map_err(|e| server.explain(e)) {
+                Ok(v) => {
+                    let mut f = meter.finish(&proxy, &stats, secs(&v, "secs"), 0);
+                    f.disk = disk();
+                    if let Some((done, of)) = partial_of(&v, 0) {
+                        f.set_partial(done, of, budget_s);
+                    }
+                    if v["written"].as_u64() != Some(0) {
+                        f.wrong = Some(format!(
+                            "{} documents changed on a warm re-pull",
+                            v["written"]
+                        ));
+                    }
+                    f
                 }
+                Err(e) => failed(e),
+            }
+        } else {
+            failed("skipped: the cold pull did not complete")
+        };
+        after_seed(&mut f);
+        out.insert("warm re-pull", f);
+    }
+
+    if wants("concurrent edits") {
+        // 3. Concurrent edits on the same records as the other peers.
+        let urls: Vec<Value> = data
+            .json
+            .keys()
+            .take(sizes.concurrent)
+            .map(|id| ids[id].clone())
+            .collect();
+        let args = with(base(&proxy), json!({"ids": urls}));
+        let meter = Meter::start(&proxy, &stats);
+        let mut f = match node
+            .run("am-concurrent", &args)
+            .map_err(|e| server.explain(e))
+        {
+            Ok(v) => {
+                let mut f = meter.finish(&proxy, &stats, secs(&v, "secs"), 2 * urls.len());
+                f.disk = disk();
+                concurrent_verdict(
+                    &mut f,
+                    usize::try_from(v["agree"].as_u64().unwrap_or(0)).unwrap_or(0),
+                    urls.len(),
+                    usize::try_from(v["both_kept"].as_u64().unwrap_or(0)).unwrap_or(0),
+                    usize::try_from(v["different_fields"].as_u64().unwrap_or(0)).unwrap_or(0),
+                );
                 f
             }
             Err(e) => failed(e),
-        }
-    } else {
-        failed("skipped: the cold pull did not complete")
-    };
-    after_seed(&mut f);
-    out.insert("warm re-pull", f);
+        };
+        after_seed(&mut f);
+        out.insert("concurrent edits", f);
+    }
 
-    // 3. Concurrent edits on the same records as the other peers.
-    let urls: Vec<Value> = data
-        .json
-        .keys()
-        .take(sizes.concurrent)
-        .map(|id| ids[id].clone())
-        .collect();
-    let args = with(base(&proxy), json!({"ids": urls}));
-    let meter = Meter::start(&proxy, &stats);
-    let mut f = match node
-        .run("am-concurrent", &args)
-        .map_err(|e| server.explain(e))
-    {
-        Ok(v) => {
-            let mut f = meter.finish(&proxy, &stats, secs(&v, "secs"), 2 * urls.len());
-            f.disk = disk();
-            concurrent_verdict(
-                &mut f,
-                usize::try_from(v["agree"].as_u64().unwrap_or(0)).unwrap_or(0),
-                urls.len(),
-                usize::try_from(v["both_kept"].as_u64().unwrap_or(0)).unwrap_or(0),
-                usize::try_from(v["different_fields"].as_u64().unwrap_or(0)).unwrap_or(0),
-            );
-            f
-        }
-        Err(e) => failed(e),
-    };
-    after_seed(&mut f);
-    out.insert("concurrent edits", f);
-
-    // 4. Storm: devices holding their own burst records, in sync, reconnect.
-    let by_device: Vec<Vec<Value>> = data
-        .devices
-        .iter()
-        .map(|d| d.iter().map(|r| ids[&r.id().to_string()].clone()).collect())
-        .collect();
-    let dev_file = node.write("am-storm-devices.json", &json!(by_device));
-    let args = with(
-        base(&proxy),
-        json!({"devices": dev_file, "clients": sizes.storm, "wave": 100}),
-    );
-    let meter = Meter::start(&proxy, &stats);
-    let mut f = match node.run("am-storm", &args).map_err(|e| server.explain(e)) {
-        Ok(v) => {
-            let mut f = meter.finish(&proxy, &stats, secs(&v, "secs"), 0);
-            f.disk = disk();
-            f.note = format!("{} documents per device", sizes.per_device);
-            if let Some((done, of)) = partial_of(&v, sizes.storm) {
-                f.set_partial(done, of, budget_s);
+    if wants("storm") {
+        // 4. Storm: devices holding their own burst records, in sync, reconnect.
+        let by_device: Vec<Vec<Value>> = data
+            .devices
+            .iter()
+            .map(|d| d.iter().map(|r| ids[&r.id().to_string()].clone()).collect())
+            .collect();
+        let dev_file = node.write("am-storm-devices.json", &json!(by_device));
+        let args = with(
+            base(&proxy),
+            json!({"devices": dev_file, "clients": sizes.storm, "wave": 100}),
+        );
+        let meter = Meter::start(&proxy, &stats);
+        let mut f = match node.run("am-storm", &args) {
+            Ok(v) => {
+                let mut f = meter.finish(&proxy, &stats, secs(&v, "secs"), 0);
+                f.disk = disk();
+                f.note = format!("{} documents per device", sizes.per_device);
+                if let Some((done, of)) = partial_of(&v, sizes.storm) {
+                    f.set_partial(done, of, budget_s);
+                }
+                f
             }
-            f
-        }
-        Err(e) => failed(e),
-    };
-    after_seed(&mut f);
-    out.insert("storm", f);
+            Err(e) => server.failed_part_way(e, "clients done"),
+        };
+        after_seed(&mut f);
+        out.insert("storm", f);
+    }
     server.stop();
     drop(proxy);
     println!("  {AUTOMERGE}: done");
