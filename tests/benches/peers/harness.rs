@@ -1493,7 +1493,7 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
     let base = |proxy: &Proxy| {
         json!({
             "url": format!("ws://{}", proxy.url_host),
-            // Set-up reads documents from (a copy of) it instead of fetching them.
+            // Set-up reads the documents' files there instead of fetching them.
             "storage": store,
             "wave": sizes.wave,
             "timeout_ms": timeout_ms,
