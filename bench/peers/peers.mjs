@@ -552,13 +552,11 @@ const amCommands = {
     const byDevice = JSON.parse(readFileSync(a.devices, "utf8"));
     // The devices' documents, as the server holds them (set-up, not measured).
     const binaries = exportFromStorage(a.storage, [...new Set(byDevice.flat())]);
-    let secs = 0;
-    let done = 0;
-    // A failure reports the measured time the storm had run unfinished (waves only).
+    // The measured time (waves only) and the clients done, where a failure reports them.
     const p = measuring(a.clients, null);
     for (let i = 0; i < a.clients; i += a.wave) {
       // No wave starts after `budget_ms` of measured time (`partial`).
-      if (secs * 1000 > a.budget_ms) break;
+      if (p.banked * 1000 > a.budget_ms) break;
       const n = Math.min(a.wave, a.clients - i);
       const clients = Array.from({ length: n }, (_, j) => {
         const repo = new Repo({ network: [] });
@@ -567,8 +565,7 @@ const amCommands = {
         );
         return { repo, handles };
       });
-      const t = now();
-      p.since = t;
+      p.since = now();
       await Promise.all(
         clients.map(async ({ repo, handles }) => {
           repo.networkSubsystem.addNetworkAdapter(new WebSocketClientAdapter(a.url));
@@ -576,12 +573,12 @@ const amCommands = {
           await Promise.all(handles.map((h) => synced(h, sid, a.timeout_ms)));
         }),
       );
-      secs += now() - t;
-      done += n;
-      Object.assign(p, { banked: secs, since: null, done });
+      p.banked += now() - p.since;
+      p.since = null;
+      p.done += n;
       await Promise.all(clients.map(({ repo }) => repo.shutdown()));
     }
-    out({ secs, written: 0, done, of: a.clients, partial: done < a.clients });
+    out({ secs: p.banked, written: 0, done: p.done, of: a.clients, partial: p.done < a.clients });
   },
 };
 

@@ -189,15 +189,14 @@ impl Report {
                 } else {
                     "–".into()
                 };
-                let lead = match base {
+                let lead = match (base, f.unfinished) {
                     _ if sys == GRIDWORK_SQLITE => "1 (baseline)".into(),
                     // Not finished after `after` seconds: slower than a baseline that finished
                     // sooner, by at least this much.
-                    Some(b) if b.secs > 0.0 && f.unfinished.is_some() => {
-                        let after = f.unfinished.map_or(0.0, |u| u.after);
-                        format!("≥ {} · –", ratio(after / b.secs))
+                    (Some(b), Some(u)) if b.secs > 0.0 => {
+                        format!("≥ {} · –", ratio(u.after / b.secs))
                     }
-                    Some(b) if b.secs > 0.0 && f.secs > 0.0 => {
+                    (Some(b), _) if b.secs > 0.0 && f.secs > 0.0 => {
                         let by_rate = f.records > 0 && b.records > 0;
                         let speed = if by_rate {
                             b.rate() / f.rate()
