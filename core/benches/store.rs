@@ -19,7 +19,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use criterion::{BatchSize, Criterion};
 use gridwork_core::doc::{Author, RecordDoc};
+use gridwork_core::report::db::FactsRow;
+use gridwork_core::report::facts::Facts;
 use gridwork_core::store::{DB_FILE, ListFilter, MergeItem, Store};
+use gridwork_core::summary;
 use gridwork_core::sync::machine::PULL_PAGE;
 use gridwork_schema::territory::Territory;
 use gridwork_schema::wire::Materialized;
@@ -532,17 +535,29 @@ fn profile(mode: &str) {
             if mode == "pull" {
                 cold_pull_without_values(&items);
             }
-            // As a first pull gets them: each document with the value the server read from it.
+            // As a first pull gets them: each document with the value the server read from it
+            // and the row it worked out (a device asks for one or the other).
             let materialized: Vec<Materialized> = items
                 .iter()
-                .map(|(_, bytes)| {
+                .map(|(id, bytes)| {
                     let mut d = RecordDoc::load(bytes, &[9; 16]).expect("load");
                     let value = d.to_value();
-                    d.materialize(&value).expect("materialize")
+                    let record = summary::parse_record(&value).expect("a case");
+                    let facts = Facts::from_record(&record).map(|f| FactsRow::of(id, &f));
+                    let mut m = d.materialize(&value).expect("materialize");
+                    m.row = summary::store_row(
+                        &summary::summarize_record(&record),
+                        facts.as_ref(),
+                        summary::newest_event(Some(&record), &value),
+                    );
+                    m
                 })
                 .collect();
             // The records' share of it: reading them from the values' text.
-            let texts: Vec<&str> = materialized.iter().map(|m| m.value.get()).collect();
+            let texts: Vec<&str> = materialized
+                .iter()
+                .filter_map(|m| m.value.as_deref().map(|v| v.get()))
+                .collect();
             let parse = |f: &dyn Fn(&str) -> Record| {
                 let start = Instant::now();
                 for t in &texts {
@@ -557,41 +572,19 @@ fn profile(mode: &str) {
                 fmt(direct),
                 fmt(tagged)
             );
-            let device = tempfile::tempdir().expect("dir");
-            let mut fresh = store_in(device.path());
-            let start = Instant::now();
-            let per = PULL_PAGE as usize;
-            fresh.defer_indexes_if_empty().expect("defer");
-            let mut longest_log = 0;
-            for (page, mats) in items.chunks(per).zip(materialized.chunks(per)) {
-                let page: Vec<MergeItem<'_>> = page
-                    .iter()
-                    .zip(mats)
-                    .map(|((id, bytes), m)| MergeItem {
-                        id,
-                        kind: "case",
-                        bytes,
-                        materialized: Some(m),
-                    })
-                    .collect();
-                fresh.merge_many(&page, true).expect("merge");
-                let log = std::fs::metadata(device.path().join(format!("{DB_FILE}-wal")))
-                    .map_or(0, |m| m.len());
-                longest_log = longest_log.max(log);
-            }
-            let rows_done = start.elapsed();
-            fresh.build_indexes().expect("indexes");
-            let t = start.elapsed();
-            println!(
-                "cold pull, pages of {per} with the server's values: {}; \
-                 the write-ahead log at most {:.1} MiB",
-                rate(n, t),
-                longest_log as f64 / (1024.0 * 1024.0)
-            );
-            println!(
-                "  of which building the indexes at the end: {}",
-                fmt(t - rows_done)
-            );
+            let values: Vec<Materialized> = materialized
+                .iter()
+                .map(|m| Materialized {
+                    row: None,
+                    ..m.clone()
+                })
+                .collect();
+            cold_pull_materialized(&items, &values, "the server's values");
+            let rows: Vec<Materialized> = materialized
+                .into_iter()
+                .map(|m| Materialized { value: None, ..m })
+                .collect();
+            cold_pull_materialized(&items, &rows, "the server's rows");
         }
         other => {
             eprintln!(
@@ -602,6 +595,46 @@ fn profile(mode: &str) {
 }
 
 /// The two older ways of a cold pull: whole documents loaded and merged, one by one and a
+/// A first pull into an empty store of `items`, each with its `materialized`, in pages as the
+/// sync client applies them; prints the rate.
+fn cold_pull_materialized(items: &[(String, Vec<u8>)], materialized: &[Materialized], with: &str) {
+    let n = items.len();
+    let device = tempfile::tempdir().expect("dir");
+    let mut fresh = store_in(device.path());
+    let start = Instant::now();
+    let per = PULL_PAGE as usize;
+    fresh.defer_indexes_if_empty().expect("defer");
+    let mut longest_log = 0;
+    for (page, mats) in items.chunks(per).zip(materialized.chunks(per)) {
+        let page: Vec<MergeItem<'_>> = page
+            .iter()
+            .zip(mats)
+            .map(|((id, bytes), m)| MergeItem {
+                id,
+                kind: "case",
+                bytes,
+                materialized: Some(m),
+            })
+            .collect();
+        fresh.merge_many(&page, true).expect("merge");
+        let log =
+            std::fs::metadata(device.path().join(format!("{DB_FILE}-wal"))).map_or(0, |m| m.len());
+        longest_log = longest_log.max(log);
+    }
+    let rows_done = start.elapsed();
+    fresh.build_indexes().expect("indexes");
+    let t = start.elapsed();
+    println!(
+        "cold pull, pages of {per} with {with}: {}; the write-ahead log at most {:.1} MiB",
+        rate(n, t),
+        longest_log as f64 / (1024.0 * 1024.0)
+    );
+    println!(
+        "  of which building the indexes at the end: {}",
+        fmt(t - rows_done)
+    );
+}
+
 /// page at a time.
 fn cold_pull_without_values(items: &[(String, Vec<u8>)]) {
     let n = items.len();

@@ -411,7 +411,8 @@ impl RecordDoc {
         Some(Materialized {
             changed_ms,
             conflicts,
-            value: serde_json::value::to_raw_value(value).ok()?,
+            value: Some(serde_json::value::to_raw_value(value).ok()?),
+            row: None,
         })
     }
 

@@ -5,6 +5,7 @@
 //! past [`COMPACT_AFTER`] changes the snapshot is rewritten. Attachments live beside the
 //! database, one file per SHA-256.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,9 @@ use automerge::ChangeHash;
 use chrono::{DateTime, NaiveDate, Utc};
 use gridwork_schema::{
     AttachmentRef, Hlc, HlcClock, Record, RecordKind, Validate, ValidationContext,
-    ValidationErrors, territory::Territory, wire::Materialized,
+    ValidationErrors,
+    territory::Territory,
+    wire::{Materialized, StoreRow},
 };
 use hashlink::LruCache;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -1332,16 +1335,6 @@ pub(crate) fn load_doc_from(conn: &Connection, id: &str, actor: &[u8]) -> Result
     }
 }
 
-/// The newest HLC among a record's events, if any.
-fn newest_hlc(value: &Value) -> Option<Hlc> {
-    value
-        .get("events")?
-        .as_array()?
-        .iter()
-        .filter_map(|e| Hlc::deserialize(e.get("at")?).ok())
-        .max()
-}
-
 /// Moves the device's clock past `remote` (so its next stamps sort after what it has seen).
 fn observe_hlc(conn: &Connection, actor: &[u8; 16], remote: &Hlc) -> Result<()> {
     let node = hex::encode(&actor[..8]);
@@ -1382,8 +1375,9 @@ fn merge_batch(
             && from_server
             && !existing
             && !touched.contains_key(item.id)
+            && let Some(outcome) = store_materialized(&tx, item, m, &mut newest)?
         {
-            outcomes.push(store_materialized(&tx, item, m, &mut newest)?);
+            outcomes.push(outcome);
             continue;
         }
         let (mut d, was_cached, loaded) = match touched.remove(item.id) {
@@ -1420,49 +1414,139 @@ fn merge_batch(
 /// Stores a record new to this device from the server's whole document and what the server
 /// read from it, without loading the document: the bytes go in as the snapshot (their headers
 /// and checksums checked; the contents are read when the record is first opened), the row
-/// and facts come from the value. What the server holds is then exactly the snapshot.
+/// and facts as the server worked them out, else from the value. What the server holds is
+/// then exactly the snapshot. `None` (nothing stored) when `m` has neither a row in this
+/// version's layout nor a value.
 fn store_materialized(
     tx: &Transaction<'_>,
     item: &MergeItem<'_>,
     m: &Materialized,
     newest: &mut Option<Hlc>,
-) -> Result<MergeOutcome> {
+) -> Result<Option<MergeOutcome>> {
+    let row = m.row.as_ref().filter(|r| r.layout == summary::ROW_LAYOUT);
+    if row.is_none() && m.value.is_none() {
+        return Ok(None);
+    }
     doc::check_chunks(item.bytes)?;
-    let raw = m.value.get();
-    // Straight from the text to the record (a record this version understands); the generic
-    // value only for one it does not.
-    let (record, value) = match Record::from_json(raw) {
-        Ok(r) => (Some(r), Value::Null),
-        Err(_) => (None, serde_json::from_str(raw).map_err(json_err)?),
-    };
-    let stamp = match &record {
-        // Of the record kinds, only a case has events.
-        Some(Record::Case(c)) => c.events.iter().map(|e| &e.at).max().cloned(),
-        Some(_) => None,
-        None => newest_hlc(&value),
+    tx.prepare_cached(
+        "INSERT INTO docs (id, kind, snapshot, pending, synced_heads) VALUES (?1, ?2, ?3, 0, ?4)",
+    )?
+    .execute(params![item.id, item.kind, item.bytes, SNAPSHOT_HEADS])?;
+    let stamp = match (row, &m.value) {
+        (Some(row), _) => {
+            insert_sent_row(tx, item.id, row, m)?;
+            row.newest.clone()
+        }
+        (None, Some(raw)) => {
+            let raw = raw.get();
+            // Straight from the text to the record (a record this version understands); the
+            // generic value only for one it does not.
+            let (record, value) = match Record::from_json(raw) {
+                Ok(r) => (Some(r), Value::Null),
+                Err(_) => (None, serde_json::from_str(raw).map_err(json_err)?),
+            };
+            let input = RowInput {
+                record: record.as_ref(),
+                value: &value,
+                conflicts: Some(m.conflicts),
+                changed_ms: m.changed_ms,
+            };
+            write_row(tx, item.id, &input)?;
+            summary::newest_event(record.as_ref(), &value)
+        }
+        (None, None) => unreachable!("checked above"),
     };
     if let Some(h) = stamp
         && newest.as_ref().is_none_or(|n| h > *n)
     {
         *newest = Some(h);
     }
-    tx.prepare_cached(
-        "INSERT INTO docs (id, kind, snapshot, pending, synced_heads) VALUES (?1, ?2, ?3, 0, ?4)",
-    )?
-    .execute(params![item.id, item.kind, item.bytes, SNAPSHOT_HEADS])?;
-    let input = RowInput {
-        record: record.as_ref(),
-        value: &value,
-        conflicts: Some(m.conflicts),
-        changed_ms: m.changed_ms,
-    };
-    write_row(tx, item.id, &input)?;
-    Ok(MergeOutcome {
+    Ok(Some(MergeOutcome {
         id: item.id.to_owned(),
         // Something new arrived; how many operations is only known by loading it.
         new_ops: 1,
         incomplete: false,
-    })
+    }))
+}
+
+/// The columns of a row read from a summary's JSON, borrowing its text.
+#[derive(Deserialize)]
+struct SummaryColumns<'a> {
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    territory: PathColumns<'a>,
+    #[serde(borrow)]
+    title: Cow<'a, str>,
+    #[serde(borrow)]
+    status: Cow<'a, str>,
+    #[serde(borrow, default)]
+    level: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    resolved_at: Option<Cow<'a, str>>,
+    #[serde(default)]
+    created_at: Option<DateTime<Utc>>,
+    #[serde(borrow)]
+    created_by: Cow<'a, str>,
+    #[serde(borrow)]
+    search: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct PathColumns<'a> {
+    #[serde(borrow, default)]
+    street: Cow<'a, str>,
+    #[serde(borrow, default)]
+    community: Cow<'a, str>,
+    #[serde(borrow, default)]
+    grid: Cow<'a, str>,
+}
+
+/// Inserts the row and facts of a record new to this device as the server sent them: the
+/// columns [`write_row`] would have written from the record.
+fn insert_sent_row(tx: &Transaction<'_>, id: &str, row: &StoreRow, m: &Materialized) -> Result<()> {
+    let text = row.summary.get();
+    let s: SummaryColumns<'_> = serde_json::from_str(text).map_err(json_err)?;
+    tx.prepare_cached(
+        "INSERT INTO records (id, kind, street, community, grid, title, status, level, resolved_at,
+             created_at, created_day, created_by, updated_ms, conflicts, search, summary)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )?
+    .execute(params![
+        id,
+        s.kind,
+        s.territory.street,
+        s.territory.community,
+        s.territory.grid,
+        s.title,
+        s.status,
+        s.level,
+        s.resolved_at,
+        s.created_at.map(|t| t.to_rfc3339()),
+        s.created_at.map(|t| t.date_naive().to_string()),
+        s.created_by,
+        m.changed_ms,
+        m.conflicts,
+        s.search,
+        text,
+    ])?;
+    if let Some(f) = &row.facts {
+        tx.prepare_cached(
+            "INSERT INTO record_facts (id, kind, street, community, grid, day, until, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            id,
+            s.kind,
+            s.territory.street,
+            s.territory.community,
+            s.territory.grid,
+            f.day,
+            f.until,
+            f.data.get(),
+        ])?;
+    }
+    Ok(())
 }
 
 /// `synced_heads` of a record stored by [`store_materialized`]: the heads of its snapshot,
@@ -1516,11 +1600,6 @@ fn merge_one(
         return Ok(outcome);
     }
     let value = d.to_value();
-    if let Some(h) = newest_hlc(&value)
-        && newest.as_ref().is_none_or(|n| h > *n)
-    {
-        *newest = Some(h);
-    }
     let new_heads = d.heads();
     let metas = d.automerge().get_changes_meta(&before);
     let changed_ms = metas.iter().map(|m| m.timestamp).max().unwrap_or(0);
@@ -1528,6 +1607,11 @@ fn merge_one(
     // has no conflicts: no need to walk it for them (most records of a cold pull).
     let one_actor = before.is_empty() && metas.iter().all(|m| m.actor == metas[0].actor);
     let record = summary::parse_record(&value);
+    if let Some(h) = summary::newest_event(record.as_ref(), &value)
+        && newest.as_ref().is_none_or(|n| h > *n)
+    {
+        *newest = Some(h);
+    }
     // What the server holds: everything we had if nothing was pending, plus what it sent.
     let (synced_heads, pending) = if from_server && !pending {
         (new_heads, false)

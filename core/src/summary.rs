@@ -4,9 +4,14 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use gridwork_schema::wire::{StoreFacts, StoreRow};
 use gridwork_schema::{
-    CaseEvent, CaseState, Label, Level, Record, RecordKind, TerritoryPath, territory::DISTRICT_CODE,
+    CaseEvent, CaseState, Hlc, Label, Level, Record, RecordKind, TerritoryPath,
+    territory::DISTRICT_CODE,
 };
+use serde_json::value::RawValue;
+
+use crate::report::db::FactsRow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -76,6 +81,51 @@ fn snake<T: Serialize>(v: &T) -> String {
 /// Parses a document value as a typed record, if this version understands it.
 pub fn parse_record(value: &Value) -> Option<Record> {
     Record::deserialize(value).ok()
+}
+
+/// The layout of the rows [`store_row`] makes, which a device asks for in its pulls
+/// (`PullRequest::row_layout`). Bump it whenever [`Summary`]'s JSON, the facts' encoding
+/// ([`crate::report::db::FACTS_VERSION`]) or what a device's store reads from a row changes:
+/// a device then gets the values of records and works its rows out itself until the server's
+/// rows are in its layout again.
+pub const ROW_LAYOUT: u32 = 1;
+
+/// What a device's store writes for a record new to it, worked out by whoever reads the
+/// document (the server, as it stores it) so that the device only inserts it.
+pub fn store_row(
+    summary: &Summary,
+    facts: Option<&FactsRow>,
+    newest: Option<Hlc>,
+) -> Option<StoreRow> {
+    let facts = match facts {
+        Some(f) => Some(StoreFacts {
+            day: f.day.clone(),
+            until: f.until.clone(),
+            data: RawValue::from_string(f.data.clone()).ok()?,
+        }),
+        None => None,
+    };
+    Some(StoreRow {
+        layout: ROW_LAYOUT,
+        summary: serde_json::value::to_raw_value(summary).ok()?,
+        facts,
+        newest,
+    })
+}
+
+/// The newest stamp among a record's events (of the kinds this version knows, only a case
+/// has events), which a device's clock moves past when the record arrives.
+pub fn newest_event(record: Option<&Record>, value: &Value) -> Option<Hlc> {
+    match record {
+        Some(Record::Case(c)) => c.events.iter().map(|e| &e.at).max().cloned(),
+        Some(_) => None,
+        None => value
+            .get("events")?
+            .as_array()?
+            .iter()
+            .filter_map(|e| Hlc::deserialize(e.get("at")?).ok())
+            .max(),
+    }
 }
 
 /// Computes the materialized row of a record value.

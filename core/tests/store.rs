@@ -76,14 +76,13 @@ fn open_store() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
-#[test]
-fn every_record_kind_is_created_edited_and_reloaded() {
-    let (dir, mut store) = open_store();
+/// One record of every kind, not yet stored.
+fn one_of_each_kind(store: &mut Store) -> Vec<Record> {
     let now = store.now();
     let path = grid_path();
     let by = UserRef::new("u1", "刘网格");
-    let case = new_case(&mut store, "漏水纠纷");
-    let records = vec![
+    let case = new_case(store, "漏水纠纷");
+    vec![
         Record::Patrol(Patrol {
             id: RecordId::new_v7(),
             territory: path.clone(),
@@ -141,7 +140,13 @@ fn every_record_kind_is_created_edited_and_reloaded() {
             form: "case".into(),
             data: json!({"title": "写了一半"}),
         }),
-    ];
+    ]
+}
+
+#[test]
+fn every_record_kind_is_created_edited_and_reloaded() {
+    let (dir, mut store) = open_store();
+    let records = one_of_each_kind(&mut store);
     for r in &records {
         store
             .create(r, &author("u1"))
@@ -483,4 +488,173 @@ fn a_damaged_change_file_changes_nothing() {
     });
     assert!(b.import_changes(&file).is_err());
     assert!(b.ids().unwrap().is_empty());
+}
+
+/// Every row of `table` in the store at `dir`, each column as SQLite holds it.
+fn table_rows(dir: &std::path::Path, table: &str) -> Vec<Vec<rusqlite::types::Value>> {
+    let conn = rusqlite::Connection::open(dir.join(gridwork_core::store::DB_FILE)).unwrap();
+    let mut stmt = conn
+        .prepare(&format!("SELECT * FROM {table} ORDER BY id"))
+        .unwrap();
+    let n = stmt.column_count();
+    stmt.query_map([], |r| {
+        (0..n)
+            .map(|i| r.get::<_, rusqlite::types::Value>(i))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+/// A device's first pull stores a record from the server's row, from its value, or by loading
+/// its document: all three must write the same row and facts, for every kind of record, one
+/// with a conflict and one of a kind from a newer version; and a row in another layout is
+/// not used.
+#[test]
+fn a_first_pull_stores_the_same_rows_from_the_servers_row_its_value_or_the_document() {
+    use gridwork_core::doc::RecordDoc;
+    use gridwork_core::report::db::FactsRow;
+    use gridwork_core::report::facts::Facts;
+    use gridwork_core::store::MergeItem;
+    use gridwork_core::summary;
+    use gridwork_schema::wire::Materialized;
+
+    let (_dir, mut a) = open_store();
+    let mut records = one_of_each_kind(&mut a);
+    let mut stamped = new_case(&mut a, "已上报");
+    // An event stamped an hour ahead: every path must move the clock past it.
+    let mut ahead = a.next_hlc().unwrap();
+    ahead.millis += 3_600_000;
+    stamped.events.push(CaseEvent {
+        id: uuid::Uuid::now_v7().to_string(),
+        at: ahead.clone(),
+        by: UserRef::new("u1", "刘网格"),
+        role: Role::StreetOfficer,
+        kind: CaseEventKind::Escalated { to: Level::Street },
+        note: String::new(),
+    });
+    records.push(Record::Case(stamped));
+    for r in &records {
+        a.create(r, &author("u1")).unwrap();
+    }
+    let mut items: Vec<(String, String, Vec<u8>)> = records
+        .iter()
+        .map(|r| {
+            let id = r.id().to_string();
+            let kind = serde_json::to_value(r.kind()).unwrap();
+            let bytes = a.saved_doc(&id).unwrap();
+            (id, kind.as_str().unwrap().to_owned(), bytes)
+        })
+        .collect();
+    // A conflict: two devices set the same title offline.
+    let (_db, mut b) = open_store();
+    let conflicted = records[1].id().to_string();
+    b.merge(&conflicted, "case", &items[1].2, false).unwrap();
+    edit_case(&mut a, &conflicted, "u1", |c| c.title = "甲改".into());
+    edit_case(&mut b, &conflicted, "u2", |c| c.title = "乙改".into());
+    let theirs = b.saved_doc(&conflicted).unwrap();
+    a.merge(&conflicted, "case", &theirs, false).unwrap();
+    items[1].2 = a.saved_doc(&conflicted).unwrap();
+    // A kind a newer version made.
+    let newer = RecordId::new_v7().to_string();
+    let value = json!({"id": newer, "type": "inspection", "title": "消防检查",
+        "territory": grid_path(), "created_by": {"id": "u9", "name": "新版"}});
+    let mut doc = RecordDoc::create(&[7; 16], &value, &[], &author("u9"), 1).unwrap();
+    items.push((newer, "inspection".into(), doc.save()));
+
+    // What the server stores beside each document (as `policy::decide` works it out).
+    let materialized: Vec<Materialized> = items
+        .iter()
+        .map(|(id, _, bytes)| {
+            let mut d = RecordDoc::load(bytes, &[0; 16]).unwrap();
+            let value = d.to_value();
+            let record = summary::parse_record(&value);
+            let s = record
+                .as_ref()
+                .map_or_else(|| summary::summarize(&value), summary::summarize_record);
+            let facts = record
+                .as_ref()
+                .and_then(Facts::from_record)
+                .map(|f| FactsRow::of(id, &f));
+            let mut m = d.materialize(&value).unwrap();
+            m.row = summary::store_row(
+                &s,
+                facts.as_ref(),
+                summary::newest_event(record.as_ref(), &value),
+            );
+            m
+        })
+        .collect();
+    assert_eq!(
+        materialized[1].conflicts, 1,
+        "the conflict is there to store"
+    );
+    let pull = |how: &dyn Fn(&Materialized) -> Option<Materialized>| {
+        let (dir, mut store) = open_store();
+        let ms: Vec<Option<Materialized>> = materialized.iter().map(how).collect();
+        let page: Vec<MergeItem<'_>> = items
+            .iter()
+            .zip(&ms)
+            .map(|((id, kind, bytes), m)| MergeItem {
+                id,
+                kind,
+                bytes,
+                materialized: m.as_ref(),
+            })
+            .collect();
+        store.merge_many(&page, true).unwrap();
+        assert!(
+            store.next_hlc().unwrap() > ahead,
+            "the clock moved past the pulled stamp"
+        );
+        let rows = table_rows(dir.path(), "records");
+        let facts = table_rows(dir.path(), "record_facts");
+        let unloaded: usize = table_rows(dir.path(), "docs")
+            .iter()
+            .filter(|r| r.contains(&rusqlite::types::Value::Text("snapshot".into())))
+            .count();
+        (rows, facts, unloaded)
+    };
+    let loaded = pull(&|_| None);
+    let from_values = pull(&|m| {
+        Some(Materialized {
+            row: None,
+            ..m.clone()
+        })
+    });
+    let from_rows = pull(&|m| {
+        Some(Materialized {
+            value: None,
+            ..m.clone()
+        })
+    });
+    // A row in a layout this version does not know, and no value: the document is loaded.
+    let other_layout = pull(&|m| {
+        let mut m = Materialized {
+            value: None,
+            ..m.clone()
+        };
+        if let Some(r) = &mut m.row {
+            r.layout = summary::ROW_LAYOUT + 1;
+        }
+        Some(m)
+    });
+    assert_eq!(loaded.0.len(), items.len());
+    assert!(
+        loaded.1.len() >= 5,
+        "facts of every kind but drafts and the unknown one"
+    );
+    assert_eq!(loaded.2, 0);
+    assert_eq!(from_values.2, items.len(), "stored without loading");
+    assert_eq!(from_rows.2, items.len(), "stored without loading");
+    assert_eq!(other_layout.2, 0, "a row of another layout is not used");
+    for (name, got) in [
+        ("values", &from_values),
+        ("rows", &from_rows),
+        ("another layout", &other_layout),
+    ] {
+        assert_eq!(got.0, loaded.0, "records from {name}");
+        assert_eq!(got.1, loaded.1, "record_facts from {name}");
+    }
 }

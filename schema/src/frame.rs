@@ -220,10 +220,26 @@ mod tests {
                 materialized: Some(crate::wire::Materialized {
                     changed_ms: 1_764_000_000_000,
                     conflicts: 1,
-                    value: serde_json::value::RawValue::from_string(
-                        r#"{"kind":"case","title":"漏水"}"#.into(),
-                    )
-                    .unwrap(),
+                    value: Some(
+                        serde_json::value::RawValue::from_string(
+                            r#"{"kind":"case","title":"漏水"}"#.into(),
+                        )
+                        .unwrap(),
+                    ),
+                    row: Some(crate::wire::StoreRow {
+                        layout: 1,
+                        summary: serde_json::value::RawValue::from_string(
+                            r#"{"kind":"case","title":"漏水"}"#.into(),
+                        )
+                        .unwrap(),
+                        facts: Some(crate::wire::StoreFacts {
+                            day: "2026-12-04".into(),
+                            until: "9999-12-31".into(),
+                            data: serde_json::value::RawValue::from_string(r#"{"s":[]}"#.into())
+                                .unwrap(),
+                        }),
+                        newest: None,
+                    }),
                 }),
             }],
             cursor: 7,

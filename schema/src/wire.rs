@@ -276,6 +276,14 @@ pub struct PullRequest {
     /// Most items wanted (the server caps it).
     #[serde(default)]
     pub limit: Option<u32>,
+    /// The layout of [`StoreRow`] the device stores (0: none). With whole documents, a server
+    /// that holds rows of this layout sends them instead of the documents' values.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub row_layout: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One page of a pull.
@@ -319,7 +327,9 @@ pub struct PullItem {
 /// A document as read when it was stored: its value and what a device's row needs beside it.
 ///
 /// The server writes it in the same transaction as the document's bytes, so the two never
-/// disagree. `value` stays raw JSON: the server hands on what it stored without parsing it.
+/// disagree. `value` and `row` stay raw JSON: the server hands on what it stored without
+/// parsing it. It stores both and sends one: the row to a device that asked for its layout
+/// ([`PullRequest::row_layout`]), the value otherwise.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Materialized {
@@ -329,19 +339,86 @@ pub struct Materialized {
     #[serde(default)]
     pub conflicts: u32,
     /// The document read as JSON: the record, with any fields this version does not know.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
-    pub value: Box<serde_json::value::RawValue>,
+    /// Left out when `row` is sent.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Box<serde_json::value::RawValue>>,
+    /// What a device's store writes for the record, worked out from the document by the
+    /// server when it stored it, so that the device only inserts it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<StoreRow>,
 }
 
 impl PartialEq for Materialized {
     fn eq(&self, other: &Self) -> bool {
         self.changed_ms == other.changed_ms
             && self.conflicts == other.conflicts
-            && self.value.get() == other.value.get()
+            && raw_eq(self.value.as_deref(), other.value.as_deref())
+            && self.row == other.row
     }
 }
 
 impl Eq for Materialized {}
+
+fn raw_eq(
+    a: Option<&serde_json::value::RawValue>,
+    b: Option<&serde_json::value::RawValue>,
+) -> bool {
+    a.map(serde_json::value::RawValue::get) == b.map(serde_json::value::RawValue::get)
+}
+
+/// A record's row in a device's store, as the server works it out from the document (the
+/// device's own code, `gridwork_core::summary::store_row`, in layout `layout`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StoreRow {
+    /// The layout it was written in; a device uses a row only in its own layout.
+    pub layout: u32,
+    /// The record's summary (`gridwork_core::summary::Summary`), which the device's row
+    /// stores as it is and reads its columns from.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub summary: Box<serde_json::value::RawValue>,
+    /// The record's report facts, when it has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<StoreFacts>,
+    /// The newest hybrid logical clock stamp among the record's events, which the device's
+    /// clock moves past.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest: Option<crate::Hlc>,
+}
+
+impl PartialEq for StoreRow {
+    fn eq(&self, other: &Self) -> bool {
+        self.layout == other.layout
+            && self.summary.get() == other.summary.get()
+            && self.facts == other.facts
+            && self.newest == other.newest
+    }
+}
+
+impl Eq for StoreRow {}
+
+/// A record's report facts in a [`StoreRow`]; kind and territory are the summary's.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StoreFacts {
+    /// The first day the record counts (`YYYY-MM-DD`).
+    pub day: String,
+    /// The last day it counts; `9999-12-31` while open.
+    pub until: String,
+    /// The kind's facts, stored as they are.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: Box<serde_json::value::RawValue>,
+}
+
+impl PartialEq for StoreFacts {
+    fn eq(&self, other: &Self) -> bool {
+        self.day == other.day && self.until == other.until && self.data.get() == other.data.get()
+    }
+}
+
+impl Eq for StoreFacts {}
 
 /// `POST /v1/docs`: whole documents by id (for a device missing a change's dependencies).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

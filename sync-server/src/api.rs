@@ -493,7 +493,11 @@ async fn pull(
     Ok(answer(
         framed,
         PullResponse {
-            items: page.items.into_iter().map(whole_item).collect(),
+            items: page
+                .items
+                .into_iter()
+                .map(|d| whole_item(d, req.row_layout))
+                .collect(),
             cursor: page.cursor,
             more: page.more,
             snapshot: true,
@@ -502,18 +506,31 @@ async fn pull(
     ))
 }
 
-/// A stored document as a pull item, with what was read from it when it was stored.
-fn whole_item(d: StoredDoc) -> PullItem {
+/// A stored document as a pull item, with what was read from it when it was stored: the
+/// device's row when it is in the layout the device asked for (`row_layout`, 0 for none),
+/// else the value.
+fn whole_item(d: StoredDoc, row_layout: u32) -> PullItem {
+    // Written by this server from the document in the same transaction; one that does not
+    // parse (never expected) only costs the device a load of the document.
+    let materialized = d
+        .materialized
+        .and_then(|m| serde_json::from_str::<Materialized>(&m).ok())
+        .map(|mut m| {
+            match m.row.take() {
+                Some(row) if row_layout != 0 && row.layout == row_layout => {
+                    m.value = None;
+                    m.row = Some(row);
+                }
+                _ => {}
+            }
+            m
+        });
     PullItem {
         id: d.id,
         kind: d.kind,
         data: d.bytes.into(),
         snapshot: true,
-        // Written by this server from the document in the same transaction; one that does
-        // not parse (never expected) only costs the device a load of the document.
-        materialized: d
-            .materialized
-            .and_then(|m| serde_json::from_str::<Materialized>(&m).ok()),
+        materialized,
     }
 }
 
@@ -556,7 +573,7 @@ async fn docs(
     Ok(answer(
         names_frame(&headers, header::ACCEPT),
         DocsResponse {
-            items: found.into_iter().map(whole_item).collect(),
+            items: found.into_iter().map(|d| whole_item(d, 0)).collect(),
             missing,
         },
     ))

@@ -18,7 +18,8 @@ use std::sync::Arc;
 use gridwork_core::doc::{DocError, RecordDoc, format_heads};
 use gridwork_core::report::Facts;
 use gridwork_core::summary::{
-    Summary, new_case_events, parse_record, summarize, summarize_record, within_scope,
+    Summary, new_case_events, newest_event, parse_record, store_row, summarize, summarize_record,
+    within_scope,
 };
 use gridwork_schema::wire::{DocPush, RefusalCode};
 use gridwork_schema::{Label, Level, Role};
@@ -209,8 +210,18 @@ pub fn decide(user: &UserRecord, push: &DocPush, stored: Option<&[u8]>) -> Decis
         None => (changes.to_vec(), changes.to_vec()),
         Some(_) => (doc.save(), doc.changes_after(&old_heads)),
     };
+    let facts = record
+        .as_ref()
+        .and_then(Facts::from_record)
+        .map(|f| FactsRow::of(&push.id, &f));
+    // Stored with the device's row worked out, so that a device's first pull only inserts.
     let materialized = doc
         .materialize(&value)
+        .map(|mut m| {
+            let newest = newest_event(record.as_ref(), &value);
+            m.row = store_row(&summary, facts.as_ref(), newest);
+            m
+        })
         .and_then(|m| serde_json::to_string(&m).ok());
     Decision::Write {
         write: DocWrite {
@@ -218,10 +229,7 @@ pub fn decide(user: &UserRecord, push: &DocPush, stored: Option<&[u8]>) -> Decis
             bytes,
             changes,
             materialized,
-            facts: record
-                .as_ref()
-                .and_then(Facts::from_record)
-                .map(|f| FactsRow::of(&push.id, &f)),
+            facts,
         },
         heads: format_heads(&heads),
     }

@@ -42,76 +42,23 @@ pub const FACTS_VERSION_KEY: &str = "report_facts_version";
 /// How many documents a fill-in batch loads at once.
 pub const FILL_BATCH: usize = 200;
 
-/// `until` of a record still open: after every period.
-const OPEN_UNTIL: &str = "9999-12-31";
+pub use gridwork_core::report::db::FactsRow;
 
-/// One record's facts as stored (table `report_facts`). Personal-data free, like [`Facts`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FactsRow {
-    /// Record id.
-    pub id: String,
-    /// Record kind (`case`, `patrol`, …): which struct `data` holds.
-    pub kind: String,
-    /// Street code or empty.
-    pub street: String,
-    /// Community code or empty.
-    pub community: String,
-    /// Grid code or empty.
-    pub grid: String,
-    /// First day the record counts (`YYYY-MM-DD`).
-    pub day: String,
-    /// Last day anything about it happens; `9999-12-31` while open.
-    pub until: String,
-    /// The kind's facts as JSON (untagged: `kind` says which).
-    pub data: String,
+/// The facts row of a document's value; `None` for drafts and records this version cannot
+/// read (they count in no figure).
+pub fn facts_of_value(id: &str, value: &Value) -> Option<FactsRow> {
+    let record = parse_record(value)?;
+    Facts::from_record(&record).map(|f| FactsRow::of(id, &f))
 }
 
-impl FactsRow {
-    /// The stored row of `facts`, under the id `id`.
-    pub fn of(id: &str, facts: &Facts) -> Self {
-        let data = match &facts.detail {
-            Detail::Case(x) => serde_json::to_string(x),
-            Detail::Patrol(x) => serde_json::to_string(x),
-            Detail::Mediation(x) => serde_json::to_string(x),
-            Detail::Reception(x) => serde_json::to_string(x),
-            Detail::Petition(x) => serde_json::to_string(x),
-        }
-        // Facts are plain structs of strings, numbers and dates: serializing cannot fail.
-        .unwrap_or_default();
-        let kind = match serde_json::to_value(facts.kind()) {
-            Ok(Value::String(s)) => s,
-            _ => String::new(),
-        };
-        Self {
-            id: id.to_owned(),
-            kind,
-            street: facts.territory.street.clone(),
-            community: facts.territory.community.clone(),
-            grid: facts.territory.grid.clone(),
-            day: facts.day().to_string(),
-            until: facts
-                .until()
-                .map_or_else(|| OPEN_UNTIL.to_owned(), |d| d.to_string()),
-            data,
-        }
-    }
-
-    /// The facts row of a document's value; `None` for drafts and records this version
-    /// cannot read (they count in no figure).
-    pub fn of_value(id: &str, value: &Value) -> Option<Self> {
-        let record = parse_record(value)?;
-        Facts::from_record(&record).map(|f| Self::of(id, &f))
-    }
-
-    /// The facts row of a stored document's bytes; `None` if it has none (or does not load:
-    /// such a document cannot count in any figure either).
-    pub fn of_bytes(id: &str, bytes: &[u8]) -> Option<Self> {
-        match RecordDoc::load(bytes, &[0; 16]) {
-            Ok(doc) => Self::of_value(id, &doc.to_value()),
-            Err(e) => {
-                tracing::warn!(doc = %id, error = %e, "stored document does not load: no report facts");
-                None
-            }
+/// The facts row of a stored document's bytes; `None` if it has none (or does not load: such
+/// a document cannot count in any figure either).
+pub fn facts_of_bytes(id: &str, bytes: &[u8]) -> Option<FactsRow> {
+    match RecordDoc::load(bytes, &[0; 16]) {
+        Ok(doc) => facts_of_value(id, &doc.to_value()),
+        Err(e) => {
+            tracing::warn!(doc = %id, error = %e, "stored document does not load: no report facts");
+            None
         }
     }
 }

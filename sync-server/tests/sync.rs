@@ -218,6 +218,50 @@ async fn push_pull_round_trip(b: Backend) {
     assert!(r.items[0].snapshot);
     assert_eq!(r.missing, vec!["no-such".to_owned()]);
 
+    // A first pull's whole documents come with the device's row when it asks for the layout
+    // the server stored, with the value otherwise (older devices; another layout).
+    let layout = gridwork_core::summary::ROW_LAYOUT;
+    let values = office.api.pull_page_with(None, false, 100, 0).await;
+    let rows = office.api.pull_page_with(None, false, 100, layout).await;
+    let other = office
+        .api
+        .pull_page_with(None, false, 100, layout + 1)
+        .await;
+    assert_eq!(values.items.len(), ids.len());
+    assert_eq!(rows.items.len(), ids.len());
+    for ((v, r), o) in values.items.iter().zip(&rows.items).zip(&other.items) {
+        let (vm, rm, om) = (
+            v.materialized.as_ref().unwrap(),
+            r.materialized.as_ref().unwrap(),
+            o.materialized.as_ref().unwrap(),
+        );
+        assert!(vm.row.is_none() && om.row.is_none());
+        assert_eq!(vm, om);
+        assert!(rm.value.is_none(), "the row instead of the value");
+        assert_eq!((rm.changed_ms, rm.conflicts), (vm.changed_ms, vm.conflicts));
+        let row = rm.row.as_ref().unwrap();
+        assert_eq!(row.layout, layout);
+        let value: serde_json::Value =
+            serde_json::from_str(vm.value.as_ref().unwrap().get()).unwrap();
+        let summary: gridwork_core::summary::Summary =
+            serde_json::from_str(row.summary.get()).unwrap();
+        assert_eq!(summary, gridwork_core::summary::summarize(&value));
+        assert!(row.facts.is_some(), "a case has report facts");
+        let newest = value["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                e["at"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<gridwork_schema::Hlc>()
+                    .unwrap()
+            })
+            .max();
+        assert_eq!(row.newest, newest, "the newest event's stamp");
+    }
+
     // Compressed request and response bodies (zstd).
     let body =
         serde_json::to_vec(&json!({"protocol": 1, "schema_version": 1, "cursor": null})).unwrap();
@@ -1045,6 +1089,7 @@ async fn frames_and_json_side_by_side(b: Backend) {
         cursor: None,
         snapshot: false,
         limit: None,
+        row_layout: 0,
     })
     .unwrap();
     let resp = post(

@@ -395,11 +395,11 @@ async fn a_device_behind_the_compaction_floor_still_syncs() {
     }
 }
 
-/// A device's first pull stores each record from the server's whole document and the value
-/// the server read from it, without loading the document: the rows must be the ones a load
+/// A device's first pull stores each record from the server's whole document and the row the
+/// server worked out from it, without loading the document: the rows must be the ones a load
 /// would give (conflicts included), and the records must go on syncing as any other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn records_pulled_with_their_values_are_stored_as_a_load_would_store_them() {
+async fn records_pulled_with_their_rows_are_stored_as_a_load_would_store_them() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
         // Pages of two: the pulls below take several, each asked for while the one before
         // it is applied.
@@ -432,7 +432,7 @@ async fn records_pulled_with_their_values_are_stored_as_a_load_would_store_them(
         let c = Device::new();
         c.login(&server.url(), "sup").await;
         c.sync().await.unwrap();
-        // The first pull took the stored value: the records' documents were not loaded (their
+        // The first pull took the stored rows: the records' documents were not loaded (their
         // synced heads are still "the snapshot's").
         let conn =
             rusqlite::Connection::open(c.dir.path().join(gridwork_core::store::DB_FILE)).unwrap();
@@ -443,10 +443,7 @@ async fn records_pulled_with_their_values_are_stored_as_a_load_would_store_them(
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(
-            unloaded, 7,
-            "{backend:?}: every record stored from its value"
-        );
+        assert_eq!(unloaded, 7, "{backend:?}: every record stored from its row");
         assert_eq!(c.ids().len(), 7);
         for id in &more {
             assert_eq!(c.heads(id), a.heads(id), "{backend:?}: heads differ");

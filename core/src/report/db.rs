@@ -22,11 +22,60 @@ pub const FACTS_VERSION: &str = "1";
 
 const META_KEY: &str = "report_facts_version";
 
-/// The `until` of a record still open.
-const OPEN: &str = "9999-12-31";
+/// The `until` of a record still open: after every period.
+pub const OPEN_UNTIL: &str = "9999-12-31";
 
-fn encode_err(e: serde_json::Error) -> rusqlite::Error {
-    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
+/// One record's facts as stored, on a device (`record_facts`) and on the server
+/// (`report_facts`) alike. Personal-data free, like [`Facts`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FactsRow {
+    /// Record id.
+    pub id: String,
+    /// Record kind (`case`, `patrol`, …): which struct `data` holds.
+    pub kind: String,
+    /// Street code or empty.
+    pub street: String,
+    /// Community code or empty.
+    pub community: String,
+    /// Grid code or empty.
+    pub grid: String,
+    /// First day the record counts (`YYYY-MM-DD`).
+    pub day: String,
+    /// Last day anything about it happens; [`OPEN_UNTIL`] while open.
+    pub until: String,
+    /// The kind's facts as JSON (untagged: `kind` says which).
+    pub data: String,
+}
+
+impl FactsRow {
+    /// The stored row of `facts`, under the id `id`.
+    pub fn of(id: &str, facts: &Facts) -> Self {
+        let data = match &facts.detail {
+            Detail::Case(x) => serde_json::to_string(x),
+            Detail::Patrol(x) => serde_json::to_string(x),
+            Detail::Mediation(x) => serde_json::to_string(x),
+            Detail::Reception(x) => serde_json::to_string(x),
+            Detail::Petition(x) => serde_json::to_string(x),
+        }
+        // Facts are plain structs of strings, numbers and dates: serializing cannot fail.
+        .unwrap_or_default();
+        let kind = match serde_json::to_value(facts.kind()) {
+            Ok(Value::String(s)) => s,
+            _ => String::new(),
+        };
+        Self {
+            id: id.to_owned(),
+            kind,
+            street: facts.territory.street.clone(),
+            community: facts.territory.community.clone(),
+            grid: facts.territory.grid.clone(),
+            day: facts.day().to_string(),
+            until: facts
+                .until()
+                .map_or_else(|| OPEN_UNTIL.to_owned(), |d| d.to_string()),
+            data,
+        }
+    }
 }
 
 /// Writes (or removes) the facts row of record `id` from its document value. Drafts and
@@ -55,15 +104,11 @@ pub fn write_record_facts(
 
 /// Inserts or replaces one facts row (bulk loaders and benchmarks use this directly).
 pub fn insert_facts(conn: &Connection, f: &Facts) -> rusqlite::Result<()> {
-    let data = match &f.detail {
-        Detail::Case(x) => serde_json::to_string(x),
-        Detail::Patrol(x) => serde_json::to_string(x),
-        Detail::Mediation(x) => serde_json::to_string(x),
-        Detail::Reception(x) => serde_json::to_string(x),
-        Detail::Petition(x) => serde_json::to_string(x),
-    }
-    .map_err(encode_err)?;
-    let kind = serde_json::to_value(f.kind()).map_err(encode_err)?;
+    insert_facts_row(conn, &FactsRow::of(&f.id, f))
+}
+
+/// Inserts or replaces one facts row as stored.
+pub fn insert_facts_row(conn: &Connection, f: &FactsRow) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO record_facts (id, kind, street, community, grid, day, until, data)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -73,13 +118,13 @@ pub fn insert_facts(conn: &Connection, f: &Facts) -> rusqlite::Result<()> {
     )?
     .execute(params![
         f.id,
-        kind.as_str().unwrap_or_default(),
-        f.territory.street,
-        f.territory.community,
-        f.territory.grid,
-        f.day().to_string(),
-        f.until().map_or_else(|| OPEN.to_owned(), |d| d.to_string()),
-        data,
+        f.kind,
+        f.street,
+        f.community,
+        f.grid,
+        f.day,
+        f.until,
+        f.data,
     ])?;
     Ok(())
 }

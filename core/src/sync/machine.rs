@@ -62,6 +62,7 @@ fn pull_request(cursor: Option<u64>, snapshot: bool) -> Request {
         cursor,
         snapshot,
         limit: Some(PULL_PAGE),
+        row_layout: crate::summary::ROW_LAYOUT,
     })
 }
 

@@ -345,7 +345,7 @@ impl PgStorage {
             let docs = lock_and_read(&tx, &ids).await?;
             let rows = tokio::task::spawn_blocking(move || {
                 docs.iter()
-                    .filter_map(|(id, b)| FactsRow::of_bytes(id, b))
+                    .filter_map(|(id, b)| crate::report::facts_of_bytes(id, b))
                     .collect::<Vec<_>>()
             })
             .await

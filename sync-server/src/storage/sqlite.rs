@@ -387,7 +387,7 @@ fn fill_facts(conn: &mut Connection) -> Result<(), StoreError> {
         };
         after.clone_from(last);
         for (id, bytes) in &batch {
-            if let Some(f) = FactsRow::of_bytes(id, bytes) {
+            if let Some(f) = crate::report::facts_of_bytes(id, bytes) {
                 write_facts(&tx, id, Some(&f))?;
                 filled += 1;
             }

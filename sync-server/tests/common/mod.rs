@@ -275,12 +275,24 @@ impl Api {
     }
 
     pub async fn pull_page(&self, cursor: Option<u64>, snapshot: bool, limit: u32) -> PullResponse {
+        self.pull_page_with(cursor, snapshot, limit, 0).await
+    }
+
+    /// [`Api::pull_page`] asking for whole documents' rows in `row_layout` (0: none).
+    pub async fn pull_page_with(
+        &self,
+        cursor: Option<u64>,
+        snapshot: bool,
+        limit: u32,
+        row_layout: u32,
+    ) -> PullResponse {
         let body = serde_json::to_vec(&PullRequest {
             protocol: PROTOCOL_VERSION,
             schema_version: SCHEMA_VERSION,
             cursor,
             snapshot,
             limit: Some(limit),
+            row_layout,
         })
         .expect("json");
         let resp = self.post_raw("/v1/pull", body).await;

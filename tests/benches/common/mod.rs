@@ -393,6 +393,7 @@ pub async fn pull_at_head(
         cursor: Some(head),
         snapshot: false,
         limit: Some(1000),
+        row_layout: gridwork_core::summary::ROW_LAYOUT,
     };
     let page = pull(http, url, token, &req, count).await;
     page.items.is_empty() && !page.more
@@ -455,6 +456,7 @@ pub async fn pull_items(
             cursor,
             snapshot,
             limit: Some(1000),
+            row_layout: gridwork_core::summary::ROW_LAYOUT,
         };
         let page = pull(http, &format!("{url}/v1/pull"), token, &req, count).await;
         items.extend(page.items);
