@@ -406,14 +406,15 @@ CREATE INDEX IF NOT EXISTS record_facts_path ON record_facts(street, community, 
 ";
 
 /// The indexes a first pull builds after its rows (see [`Store::defer_indexes_if_empty`]): all
-/// of `records`' and `record_facts`' secondary indexes.
-const DEFERRED_INDEXES: [&str; 7] = [
+/// of `records`' and `record_facts`' secondary indexes but `records_conflicts`, which holds
+/// only the few rows with conflicts: kept, it costs the pull next to nothing, where building
+/// it reads the whole table.
+const DEFERRED_INDEXES: [&str; 6] = [
     "records_grid",
     "records_status",
     "records_kind",
     "records_path",
     "records_recent",
-    "records_conflicts",
     "record_facts_path",
 ];
 
