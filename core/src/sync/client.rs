@@ -571,8 +571,8 @@ pub async fn sync_with(
     progress: &mut (dyn FnMut(&Progress) + Send),
 ) -> Result<SyncReport, SyncError> {
     let mut machine = SyncMachine::new();
-    // The next pull page, asked for while this one is applied, so that the server's work and
-    // the network overlap the device's.
+    // The next pull pages, asked for while this one is applied, so that the server's work,
+    // the network and the decoding overlap the device's.
     let mut ahead: Option<Ahead> = None;
     loop {
         let next = machine.next_request(&mut *lock(store))?;
@@ -582,11 +582,20 @@ pub async fn sync_with(
             Request::Pull(_) => "pull",
             Request::Docs(_) => "docs",
         };
-        let (response, up, down) = match ahead.take() {
-            Some(a) if a.request == request => a.answer().await?,
-            _ => client.send(&request).await?,
+        let early = match ahead.as_mut() {
+            Some(a) => a.answer(&request).await,
+            None => None,
         };
-        ahead = SyncMachine::next_pull(&response).map(|request| Ahead::send(client, request));
+        let (response, up, down) = match early {
+            Some(answer) => answer?,
+            None => {
+                // Whatever was asked ahead is not what the machine wants: stop it first.
+                drop(ahead.take());
+                let answer = client.send(&request).await?;
+                ahead = SyncMachine::next_pull(&answer.0).map(|next| Ahead::start(client, next));
+                answer
+            }
+        };
         machine.count_bytes(up, down);
         machine.handle(&mut *lock(store), response)?;
         let r = machine.report();
@@ -631,27 +640,44 @@ pub async fn sync_with(
     Ok(machine.report().clone())
 }
 
-/// A request sent ahead of its turn. Dropped unused (the machine asked for something else,
-/// or applying the page before it failed), it is cancelled.
+/// How many pull pages may wait, answered, beside the one the device applies (one more is
+/// being asked for meanwhile). With one, the device and the server each work on a page of
+/// their own instead of taking turns; more only hold more pages in memory.
+const PAGES_AHEAD: usize = 1;
+
+type Answer = Result<(Response, u64, u64), SyncError>;
+
+/// Pull pages asked for ahead of their turn, each as soon as the one before it is answered.
+/// Dropped (the machine asked for something else, or applying a page failed), it stops.
 struct Ahead {
-    request: Request,
-    task: tokio::task::JoinHandle<Result<(Response, u64, u64), SyncError>>,
+    answers: tokio::sync::mpsc::Receiver<(Request, Answer)>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 impl Ahead {
-    fn send(client: &SyncClient, request: Request) -> Ahead {
+    fn start(client: &SyncClient, first: Request) -> Ahead {
+        let (tx, answers) = tokio::sync::mpsc::channel(PAGES_AHEAD);
         let client = client.clone();
-        let sent = request.clone();
-        Ahead {
-            request,
-            task: tokio::spawn(async move { client.send(&sent).await }),
-        }
+        let task = tokio::spawn(async move {
+            let mut next = Some(first);
+            while let Some(request) = next.take() {
+                let answer = client.send(&request).await;
+                next = match &answer {
+                    Ok((response, _, _)) => SyncMachine::next_pull(response),
+                    Err(_) => None,
+                };
+                if tx.send((request, answer)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        Ahead { answers, task }
     }
 
-    async fn answer(mut self) -> Result<(Response, u64, u64), SyncError> {
-        (&mut self.task)
-            .await
-            .map_err(|e| SyncError::Protocol(format!("the request sent ahead failed: {e}")))?
+    /// The answer to `request`, if it is the next one asked for ahead.
+    async fn answer(&mut self, request: &Request) -> Option<Answer> {
+        let (sent, answer) = self.answers.recv().await?;
+        (sent == *request).then_some(answer)
     }
 }
 
