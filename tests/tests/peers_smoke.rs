@@ -182,7 +182,8 @@ fn a_peer_that_failed_unfinished_is_bounded_by_when_it_failed() {
         up: 1000,
         ..harness::Figures::default()
     };
-    let broke = |after: Option<f64>| harness::Figures {
+    let broke = |after: Option<f64>, up: u64| harness::Figures {
+        up,
         wrong: Some("the server exited".into()),
         unfinished: after.map(|after| harness::Unfinished {
             after,
@@ -196,11 +197,14 @@ fn a_peer_that_failed_unfinished_is_bounded_by_when_it_failed() {
     report.systems.push((harness::GRIDWORK_SQLITE.into(), ours));
     report.systems.push((
         harness::AUTOMERGE.into(),
-        BTreeMap::from([("burst", broke(Some(60.0))), ("storm", broke(Some(1.0)))]),
+        BTreeMap::from([
+            ("burst", broke(Some(60.0), 4000)),
+            ("storm", broke(Some(1.0), 600)),
+        ]),
     ));
     report.systems.push((
         harness::POUCH.into(),
-        BTreeMap::from([("burst", broke(None))]),
+        BTreeMap::from([("burst", broke(None, 0))]),
     ));
     let goals = report.goals();
     assert!(
@@ -221,13 +225,29 @@ fn a_peer_that_failed_unfinished_is_bounded_by_when_it_failed() {
         goals.contains("- burst faster than pouchdb-server (measured –): n/a"),
         "{goals}"
     );
-    // A failure's bytes say nothing.
+    // What a failure had sent by then is the least it would have sent: enough to say
+    // Gridwork sent less, not that it sent more; and nothing without a count.
     assert!(
-        !goals.contains("burst: bytes on the wire ≤ automerge-repo's"),
+        goals.contains(
+            "- burst: bytes on the wire ≤ automerge-repo's (1 KiB vs ≥ 4 KiB, automerge-repo \
+             failed unfinished after 60.0 s with 120 of 500 done): met"
+        ),
+        "{goals}"
+    );
+    assert!(
+        goals.contains(
+            "- storm: bytes on the wire ≤ automerge-repo's (1 KiB vs ≥ 1 KiB, automerge-repo \
+             failed unfinished after 1.0 s with 120 of 500 done): n/a"
+        ),
+        "{goals}"
+    );
+    assert!(
+        !goals.contains("burst: bytes on the wire ≤ pouchdb-server's"),
         "{goals}"
     );
     let table = report.table();
-    assert!(table.contains("| ≥ 12.0× · – |"), "{table}");
+    assert!(table.contains("| ≥ 12.0× · ≥ 4.00× |"), "{table}");
+    assert!(table.contains("| ≥ 0.50× · ≥ 0.60× |"), "{table}");
     assert!(
         table.contains("| **NO**: the server exited | – |"),
         "{table}"

@@ -193,8 +193,14 @@ impl Report {
                     _ if sys == GRIDWORK_SQLITE => "1 (baseline)".into(),
                     // Not finished after `after` seconds: slower than a baseline that finished
                     // sooner, by at least this much.
+                    // What it had sent by then is the least it would have sent.
                     (Some(b), Some(u)) if b.secs > 0.0 => {
-                        format!("≥ {} · –", ratio(u.after / b.secs))
+                        let bytes = if f.bytes() > 0 && b.bytes() > 0 {
+                            format!("≥ {:.2}×", f.bytes() as f64 / b.bytes() as f64)
+                        } else {
+                            "–".into()
+                        };
+                        format!("≥ {} · {bytes}", ratio(u.after / b.secs))
                     }
                     (Some(b), _) if b.secs > 0.0 && f.secs > 0.0 => {
                         let by_rate = f.records > 0 && b.records > 0;
@@ -312,22 +318,24 @@ impl Report {
         }
         for w in WORKLOADS {
             for peer in [POUCH, AUTOMERGE] {
-                let r = g(w)
-                    .zip(peer_ok(peer, w))
-                    .map(|(b, p)| (b.bytes(), p.bytes()));
-                if let Some((b, p)) = r {
-                    let cut = partial(w, peer).is_some();
-                    line(
-                        format!(
-                            "{w}: bytes on the wire ≤ {peer}'s ({:.0} KiB vs {}{:.0} KiB{})",
-                            b as f64 / 1024.0,
-                            if cut { "≥ " } else { "" },
-                            p as f64 / 1024.0,
-                            over(w, peer)
-                        ),
-                        (b <= p || !cut).then_some(b <= p),
-                    );
-                }
+                let Some(b) = g(w) else { continue };
+                let (p, cut) = match (peer_ok(peer, w), self.get(peer, w)) {
+                    (Some(p), _) => (p, partial(w, peer).is_some()),
+                    // Failed part-way, it had sent this much: the least it would have sent.
+                    (None, Some(p)) if p.unfinished.is_some() && p.bytes() > 0 => (p, true),
+                    _ => continue,
+                };
+                let (b, p) = (b.bytes(), p.bytes());
+                line(
+                    format!(
+                        "{w}: bytes on the wire ≤ {peer}'s ({:.0} KiB vs {}{:.0} KiB{})",
+                        b as f64 / 1024.0,
+                        if cut { "≥ " } else { "" },
+                        p as f64 / 1024.0,
+                        over(w, peer)
+                    ),
+                    (b <= p || !cut).then_some(b <= p),
+                );
             }
         }
         t
@@ -508,6 +516,13 @@ impl Meter {
             down,
             cpu: server.cpu_secs(),
         }
+    }
+
+    /// Bytes through the proxy since the start, up and down: for a workload that failed
+    /// part-way, the least it would have sent had it finished.
+    fn sent(&self, proxy: &Proxy) -> (u64, u64) {
+        let (up, down) = proxy.counts();
+        (up - self.up, down - self.down)
     }
 
     fn finish(self, proxy: &Proxy, server: &ProcStats, secs: f64, records: usize) -> Figures {
@@ -1531,7 +1546,10 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
             true
         }
         Err(e) => {
-            out.insert("burst", server.failed_part_way(e, "devices confirmed"));
+            let sent = meter.sent(&proxy);
+            let mut f = server.failed_part_way(e, "devices confirmed");
+            (f.up, f.down) = sent;
+            out.insert("burst", f);
             false
         }
     };
@@ -1701,7 +1719,12 @@ async fn automerge(node: &mut Node, sizes: &Sizes, data: &Data) -> BTreeMap<&'st
                 }
                 f
             }
-            Err(e) => server.failed_part_way(e, "clients done"),
+            Err(e) => {
+                let sent = meter.sent(&proxy);
+                let mut f = server.failed_part_way(e, "clients done");
+                (f.up, f.down) = sent;
+                f
+            }
         };
         after_seed(&mut f);
         out.insert("storm", f);
