@@ -1508,44 +1508,36 @@ struct PathColumns<'a> {
 fn insert_sent_row(tx: &Transaction<'_>, id: &str, row: &StoreRow, m: &Materialized) -> Result<()> {
     let text = row.summary.get();
     let s: SummaryColumns<'_> = serde_json::from_str(text).map_err(json_err)?;
-    tx.prepare_cached(
-        "INSERT INTO records (id, kind, street, community, grid, title, status, level, resolved_at,
-             created_at, created_day, created_by, updated_ms, conflicts, search, summary)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-    )?
-    .execute(params![
-        id,
-        s.kind,
-        s.territory.street,
-        s.territory.community,
-        s.territory.grid,
-        s.title,
-        s.status,
-        s.level,
-        s.resolved_at,
-        s.created_at.map(|t| t.to_rfc3339()),
-        s.created_at.map(|t| t.date_naive().to_string()),
-        s.created_by,
-        m.changed_ms,
-        m.conflicts,
-        s.search,
-        text,
-    ])?;
+    let columns = RowColumns {
+        kind: &s.kind,
+        territory: [
+            &s.territory.street,
+            &s.territory.community,
+            &s.territory.grid,
+        ],
+        title: &s.title,
+        status: &s.status,
+        level: s.level.as_deref(),
+        resolved_at: s.resolved_at.as_deref(),
+        created_at: s.created_at,
+        created_by: &s.created_by,
+        search: &s.search,
+    };
+    upsert_row(tx, id, &columns, m.changed_ms, Some(m.conflicts), text)?;
     if let Some(f) = &row.facts {
-        tx.prepare_cached(
-            "INSERT INTO record_facts (id, kind, street, community, grid, day, until, data)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?
-        .execute(params![
-            id,
-            s.kind,
-            s.territory.street,
-            s.territory.community,
-            s.territory.grid,
-            f.day,
-            f.until,
-            f.data.get(),
-        ])?;
+        crate::report::db::insert_facts_columns(
+            tx,
+            [
+                id,
+                &s.kind,
+                &s.territory.street,
+                &s.territory.community,
+                &s.territory.grid,
+                &f.day,
+                &f.until,
+                f.data.get(),
+            ],
+        )?;
     }
     Ok(())
 }
@@ -1754,14 +1746,30 @@ impl<'a> RowInput<'a> {
     }
 }
 
-fn write_row(tx: &Transaction<'_>, id: &str, input: &RowInput<'_>) -> Result<Summary> {
-    let s = match input.record {
-        Some(r) => summary::summarize_record(r),
-        None => summary::summarize(input.value),
-    };
-    let level = s.level.and_then(|l| serde_json::to_value(l).ok());
-    let resolved = s.resolved_at.and_then(|l| serde_json::to_value(l).ok());
-    let as_str = |v: Option<Value>| v.and_then(|v| v.as_str().map(str::to_owned));
+/// A record's columns in `records`, borrowed from a summary.
+struct RowColumns<'a> {
+    kind: &'a str,
+    /// Street, community, grid.
+    territory: [&'a str; 3],
+    title: &'a str,
+    status: &'a str,
+    level: Option<&'a str>,
+    resolved_at: Option<&'a str>,
+    created_at: Option<DateTime<Utc>>,
+    created_by: &'a str,
+    search: &'a str,
+}
+
+/// Writes a record's row: `summary` is its summary's JSON; `conflicts` `None` keeps the
+/// stored count; the row keeps the newest `changed_ms` it has seen.
+fn upsert_row(
+    tx: &Transaction<'_>,
+    id: &str,
+    c: &RowColumns<'_>,
+    changed_ms: i64,
+    conflicts: Option<u32>,
+    summary: &str,
+) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO records (id, kind, street, community, grid, title, status, level, resolved_at,
              created_at, created_day, created_by, updated_ms, conflicts, search, summary)
@@ -1777,22 +1785,56 @@ fn write_row(tx: &Transaction<'_>, id: &str, input: &RowInput<'_>) -> Result<Sum
     )?
     .execute(params![
         id,
-        s.kind,
-        s.territory.street,
-        s.territory.community,
-        s.territory.grid,
-        s.title,
-        s.status,
-        as_str(level),
-        as_str(resolved),
-        s.created_at.map(|t| t.to_rfc3339()),
-        s.created_at.map(|t| t.date_naive().to_string()),
-        s.created_by,
+        c.kind,
+        c.territory[0],
+        c.territory[1],
+        c.territory[2],
+        c.title,
+        c.status,
+        c.level,
+        c.resolved_at,
+        c.created_at.map(|t| t.to_rfc3339()),
+        c.created_at.map(|t| t.date_naive().to_string()),
+        c.created_by,
+        changed_ms,
+        conflicts,
+        c.search,
+        summary,
+    ])?;
+    Ok(())
+}
+
+fn write_row(tx: &Transaction<'_>, id: &str, input: &RowInput<'_>) -> Result<Summary> {
+    let s = match input.record {
+        Some(r) => summary::summarize_record(r),
+        None => summary::summarize(input.value),
+    };
+    let level = s.level.and_then(|l| serde_json::to_value(l).ok());
+    let resolved = s.resolved_at.and_then(|l| serde_json::to_value(l).ok());
+    let columns = RowColumns {
+        kind: &s.kind,
+        territory: [
+            &s.territory.street,
+            &s.territory.community,
+            &s.territory.grid,
+        ],
+        title: &s.title,
+        status: &s.status,
+        level: level.as_ref().and_then(Value::as_str),
+        resolved_at: resolved.as_ref().and_then(Value::as_str),
+        created_at: s.created_at,
+        created_by: &s.created_by,
+        search: &s.search,
+    };
+    let summary = serde_json::to_string(&s).map_err(json_err)?;
+    upsert_row(
+        tx,
+        id,
+        &columns,
         input.changed_ms,
         input.conflicts,
-        s.search,
-        serde_json::to_string(&s).map_err(json_err)?,
-    ])?;
+        &summary,
+    )?;
     match input.record {
         Some(r) => crate::report::db::write_record_facts(tx, id, Some(r))?,
         None => crate::report::db::write_facts(tx, id, input.value)?,

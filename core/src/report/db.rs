@@ -48,6 +48,20 @@ pub struct FactsRow {
 }
 
 impl FactsRow {
+    /// The columns as stored: id, kind, street, community, grid, day, until, data.
+    pub fn columns(&self) -> [&str; 8] {
+        [
+            &self.id,
+            &self.kind,
+            &self.street,
+            &self.community,
+            &self.grid,
+            &self.day,
+            &self.until,
+            &self.data,
+        ]
+    }
+
     /// The stored row of `facts`, under the id `id`.
     pub fn of(id: &str, facts: &Facts) -> Self {
         let data = match &facts.detail {
@@ -109,6 +123,11 @@ pub fn insert_facts(conn: &Connection, f: &Facts) -> rusqlite::Result<()> {
 
 /// Inserts or replaces one facts row as stored.
 pub fn insert_facts_row(conn: &Connection, f: &FactsRow) -> rusqlite::Result<()> {
+    insert_facts_columns(conn, f.columns())
+}
+
+/// Inserts or replaces one facts row from its columns, in [`FactsRow::columns`]' order.
+pub fn insert_facts_columns(conn: &Connection, columns: [&str; 8]) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO record_facts (id, kind, street, community, grid, day, until, data)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -116,16 +135,7 @@ pub fn insert_facts_row(conn: &Connection, f: &FactsRow) -> rusqlite::Result<()>
              street = excluded.street, community = excluded.community, grid = excluded.grid,
              day = excluded.day, data = excluded.data",
     )?
-    .execute(params![
-        f.id,
-        f.kind,
-        f.street,
-        f.community,
-        f.grid,
-        f.day,
-        f.until,
-        f.data,
-    ])?;
+    .execute(rusqlite::params_from_iter(columns))?;
     Ok(())
 }
 

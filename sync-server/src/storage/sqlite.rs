@@ -324,16 +324,7 @@ fn write_facts(conn: &Connection, id: &str, facts: Option<&FactsRow>) -> Result<
                     community = excluded.community, grid = excluded.grid, day = excluded.day,
                     until = excluded.until, data = excluded.data",
             )?
-            .execute(params![
-                f.id,
-                f.kind,
-                f.street,
-                f.community,
-                f.grid,
-                f.day,
-                f.until,
-                f.data
-            ])?;
+            .execute(params_from_iter(f.columns()))?;
         }
         None => {
             conn.prepare_cached("DELETE FROM report_facts WHERE id = ?1")?
