@@ -9,11 +9,11 @@ use gridwork_schema::{
     CaseEvent, CaseState, Hlc, Label, Level, Record, RecordKind, TerritoryPath,
     territory::DISTRICT_CODE,
 };
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::report::db::FactsRow;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// A row's status as of `today`. A reception session dated after today reads `scheduled`
 /// rather than `held`: derived when read, because a status stored when the session was
@@ -71,7 +71,8 @@ impl Summary {
     }
 }
 
-fn snake<T: Serialize>(v: &T) -> String {
+/// A unit enum's serialized (snake_case) name; empty for anything else.
+pub(crate) fn snake<T: Serialize>(v: &T) -> String {
     match serde_json::to_value(v) {
         Ok(Value::String(s)) => s,
         _ => String::new(),

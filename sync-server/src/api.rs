@@ -516,12 +516,10 @@ fn whole_item(d: StoredDoc, row_layout: u32) -> PullItem {
         .materialized
         .and_then(|m| serde_json::from_str::<Materialized>(&m).ok())
         .map(|mut m| {
-            match m.row.take() {
-                Some(row) if row_layout != 0 && row.layout == row_layout => {
-                    m.value = None;
-                    m.row = Some(row);
-                }
-                _ => {}
+            if row_layout != 0 && m.row.as_ref().is_some_and(|r| r.layout == row_layout) {
+                m.value = None;
+            } else {
+                m.row = None;
             }
             m
         });

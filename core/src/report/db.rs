@@ -73,13 +73,9 @@ impl FactsRow {
         }
         // Facts are plain structs of strings, numbers and dates: serializing cannot fail.
         .unwrap_or_default();
-        let kind = match serde_json::to_value(facts.kind()) {
-            Ok(Value::String(s)) => s,
-            _ => String::new(),
-        };
         Self {
             id: id.to_owned(),
-            kind,
+            kind: summary::snake(&facts.kind()),
             street: facts.territory.street.clone(),
             community: facts.territory.community.clone(),
             grid: facts.territory.grid.clone(),
