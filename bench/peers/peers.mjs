@@ -354,24 +354,37 @@ function exportFromStorage(dir, ids) {
     // automerge-repo-storage-nodefs keeps a document's chunks under <2 chars>/<rest>/<kind>/.
     const id = url.replace(/^automerge:/, "");
     const docDir = join(dir, id.slice(0, 2), id.slice(2));
-    let doc = A.init();
-    for (const kind of ["snapshot", "incremental"]) {
-      for (const name of readdirOrNone(join(docDir, kind))) {
-        let bytes;
-        try {
-          bytes = readFileSync(join(docDir, kind, name));
-        } catch (e) {
-          // Compacted away meanwhile: the snapshot that replaced it holds the same.
-          if (e.code === "ENOENT") continue;
-          throw e;
-        }
-        doc = A.loadIncremental(doc, bytes);
+    // The server may be saving this document while it is read: compacting writes a new
+    // snapshot, then deletes the chunks it replaces. A read that lost a file to that (or found
+    // one half-written) may have missed the new snapshot too, so it starts again.
+    for (let attempt = 1; ; attempt++) {
+      const doc = readStoredDoc(docDir);
+      if (doc && A.getHeads(doc).length > 0) {
+        binaries[url] = A.save(doc);
+        break;
       }
+      if (attempt >= 50) throw new Error(`${url} is not in the server's storage`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
     }
-    if (A.getHeads(doc).length === 0) throw new Error(`${url} is not in the server's storage`);
-    binaries[url] = A.save(doc);
   }
   return binaries;
+}
+
+/** A document's chunks in `docDir` loaded into one document, or null when a chunk vanished
+ * or could not be read whole while they were read. */
+function readStoredDoc(docDir) {
+  let doc = A.init();
+  for (const kind of ["snapshot", "incremental"]) {
+    for (const name of readdirOrNone(join(docDir, kind))) {
+      try {
+        doc = A.loadIncremental(doc, readFileSync(join(docDir, kind, name)));
+      } catch (e) {
+        if (e.code === "ENOENT" || !e.code) return null;
+        throw e;
+      }
+    }
+  }
+  return doc;
 }
 
 function readdirOrNone(path) {
