@@ -594,7 +594,6 @@ fn profile(mode: &str) {
     }
 }
 
-/// The two older ways of a cold pull: whole documents loaded and merged, one by one and a
 /// A first pull into an empty store of `items`, each with its `materialized`, in pages as the
 /// sync client applies them; prints the rate.
 fn cold_pull_materialized(items: &[(String, Vec<u8>)], materialized: &[Materialized], with: &str) {
@@ -635,6 +634,7 @@ fn cold_pull_materialized(items: &[(String, Vec<u8>)], materialized: &[Materiali
     );
 }
 
+/// The two older ways of a cold pull: whole documents loaded and merged, one by one and a
 /// page at a time.
 fn cold_pull_without_values(items: &[(String, Vec<u8>)]) {
     let n = items.len();

@@ -1371,16 +1371,24 @@ fn merge_batch(
     let mut outcomes = Vec::with_capacity(items.len());
     let mut newest: Option<Hlc> = None;
     for item in items {
-        let existing = doc_exists_in(&tx, item.id)?;
+        let mut existing = None;
         if let Some(m) = item.materialized
             && from_server
-            && !existing
             && !touched.contains_key(item.id)
-            && let Some(outcome) = store_materialized(&tx, item, m, &mut newest)?
         {
-            outcomes.push(outcome);
-            continue;
+            match store_materialized(&tx, item, m, &mut newest)? {
+                Stored::New(outcome) => {
+                    outcomes.push(outcome);
+                    continue;
+                }
+                Stored::Exists => existing = Some(true),
+                Stored::Unusable => {}
+            }
         }
+        let existing = match existing {
+            Some(e) => e,
+            None => doc_exists_in(&tx, item.id)?,
+        };
         let (mut d, was_cached, loaded) = match touched.remove(item.id) {
             Some((d, cached)) => (d, cached, false),
             None if existing => (load_doc_from(&tx, item.id, actor)?, false, false),
@@ -1412,27 +1420,42 @@ fn merge_batch(
     Ok(outcomes)
 }
 
+/// What [`store_materialized`] did with an item.
+enum Stored {
+    /// Stored as a record new to this device.
+    New(MergeOutcome),
+    /// Nothing: the device holds the record already.
+    Exists,
+    /// Nothing: the item has neither a row in this version's layout nor a value.
+    Unusable,
+}
+
 /// Stores a record new to this device from the server's whole document and what the server
 /// read from it, without loading the document: the bytes go in as the snapshot (their headers
 /// and checksums checked; the contents are read when the record is first opened), the row
 /// and facts as the server worked them out, else from the value. What the server holds is
-/// then exactly the snapshot. `None` (nothing stored) when `m` has neither a row in this
-/// version's layout nor a value.
+/// then exactly the snapshot.
 fn store_materialized(
     tx: &Transaction<'_>,
     item: &MergeItem<'_>,
     m: &Materialized,
     newest: &mut Option<Hlc>,
-) -> Result<Option<MergeOutcome>> {
+) -> Result<Stored> {
     let row = m.row.as_ref().filter(|r| r.layout == summary::ROW_LAYOUT);
     if row.is_none() && m.value.is_none() {
-        return Ok(None);
+        return Ok(Stored::Unusable);
     }
     doc::check_chunks(item.bytes)?;
-    tx.prepare_cached(
-        "INSERT INTO docs (id, kind, snapshot, pending, synced_heads) VALUES (?1, ?2, ?3, 0, ?4)",
-    )?
-    .execute(params![item.id, item.kind, item.bytes, SNAPSHOT_HEADS])?;
+    // The insert is the lookup: a first pull (every record new) makes no other.
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO docs (id, kind, snapshot, pending, synced_heads) VALUES (?1, ?2, ?3, 0, ?4)
+             ON CONFLICT(id) DO NOTHING",
+        )?
+        .execute(params![item.id, item.kind, item.bytes, SNAPSHOT_HEADS])?;
+    if inserted == 0 {
+        return Ok(Stored::Exists);
+    }
     let stamp = match (row, &m.value) {
         (Some(row), _) => {
             insert_sent_row(tx, item.id, row, m)?;
@@ -1462,7 +1485,7 @@ fn store_materialized(
     {
         *newest = Some(h);
     }
-    Ok(Some(MergeOutcome {
+    Ok(Stored::New(MergeOutcome {
         id: item.id.to_owned(),
         // Something new arrived; how many operations is only known by loading it.
         new_ops: 1,
