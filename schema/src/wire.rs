@@ -286,6 +286,74 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+/// The response header of a pull page that says what the page's body says of the next one
+/// (see [`NextPage`]), so that a device can ask for it before it has read and decoded this one.
+pub const NEXT_PAGE_HEADER: &str = "gridwork-next-page";
+
+/// What follows a pull page, as [`NEXT_PAGE_HEADER`] carries it: `end`, `<cursor>`, or
+/// `<cursor> snapshot` (a snapshot pass goes on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextPage {
+    /// Nothing more is waiting (`more` is false).
+    End,
+    /// More is waiting: pull again from `cursor`, echoing `snapshot`.
+    More {
+        /// The page's cursor.
+        cursor: u64,
+        /// The page's `snapshot`.
+        snapshot: bool,
+    },
+}
+
+impl NextPage {
+    /// What `page` says of the next one.
+    pub fn of(page: &PullResponse) -> Self {
+        if page.more {
+            NextPage::More {
+                cursor: page.cursor,
+                snapshot: page.snapshot,
+            }
+        } else {
+            NextPage::End
+        }
+    }
+}
+
+impl fmt::Display for NextPage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NextPage::End => f.write_str("end"),
+            NextPage::More {
+                cursor,
+                snapshot: false,
+            } => write!(f, "{cursor}"),
+            NextPage::More {
+                cursor,
+                snapshot: true,
+            } => write!(f, "{cursor} snapshot"),
+        }
+    }
+}
+
+impl std::str::FromStr for NextPage {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        if s == "end" {
+            return Ok(NextPage::End);
+        }
+        let (cursor, snapshot) = match s.split_once(' ') {
+            Some((c, "snapshot")) => (c, true),
+            Some(_) => return Err(()),
+            None => (s, false),
+        };
+        Ok(NextPage::More {
+            cursor: cursor.parse().map_err(|_| ())?,
+            snapshot,
+        })
+    }
+}
+
 /// One page of a pull.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -471,6 +539,34 @@ pub struct ErrorBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_next_page_header_reads_back_what_it_says_and_refuses_anything_else() {
+        for next in [
+            NextPage::End,
+            NextPage::More {
+                cursor: 0,
+                snapshot: false,
+            },
+            NextPage::More {
+                cursor: u64::MAX,
+                snapshot: true,
+            },
+        ] {
+            assert_eq!(next.to_string().parse(), Ok(next), "{next}");
+        }
+        for bad in [
+            "",
+            "-1",
+            "12 log",
+            "12 snapshot x",
+            "snapshot",
+            "END",
+            " 12",
+        ] {
+            assert_eq!(bad.parse::<NextPage>(), Err(()), "{bad:?}");
+        }
+    }
 
     #[test]
     fn bytes_are_base64_and_debug_hides_them() {

@@ -13,8 +13,8 @@ use axum::{Json, Router};
 use gridwork_schema::frame;
 use gridwork_schema::wire::{
     self, DocOutcome, DocsRequest, DocsResponse, ErrorBody, LoginRequest, LoginResponse,
-    MIN_PROTOCOL_VERSION, Materialized, PROTOCOL_VERSION, PullItem, PullRequest, PullResponse,
-    PushRequest, PushResponse, UploadStatus, UserInfo,
+    MIN_PROTOCOL_VERSION, Materialized, NEXT_PAGE_HEADER, NextPage, PROTOCOL_VERSION, PullItem,
+    PullRequest, PullResponse, PushRequest, PushResponse, UploadStatus, UserInfo,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -421,7 +421,9 @@ async fn push(
     request_body = PullRequest,
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "A page of changes or snapshots", body = PullResponse),
+        (status = 200, description = "A page of changes or snapshots", body = PullResponse,
+            headers(("gridwork-next-page" = String,
+                description = "What the page says of the next one, before it is read: `end`, `<cursor>` or `<cursor> snapshot`"))),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 426, description = "Protocol too old", body = ErrorBody)
@@ -470,7 +472,7 @@ async fn pull(
                 }
             }
         }
-        return Ok(answer(
+        return Ok(pull_answer(
             framed,
             PullResponse {
                 items,
@@ -490,7 +492,7 @@ async fn pull(
         .store
         .pull_docs(cursor.unwrap_or(0), &filter, limits)
         .await?;
-    Ok(answer(
+    Ok(pull_answer(
         framed,
         PullResponse {
             items: page
@@ -504,6 +506,17 @@ async fn pull(
             server_id: st.server_id.clone(),
         },
     ))
+}
+
+/// A pull page, with [`NEXT_PAGE_HEADER`] saying what its body says of the next page, so that
+/// a device asks for that while it still reads this one.
+fn pull_answer(framed: bool, page: PullResponse) -> Response {
+    let next = NextPage::of(&page).to_string();
+    let mut response = answer(framed, page);
+    if let Ok(v) = HeaderValue::from_str(&next) {
+        response.headers_mut().insert(NEXT_PAGE_HEADER, v);
+    }
+    response
 }
 
 /// A stored document as a pull item, with what was read from it when it was stored: the

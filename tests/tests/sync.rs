@@ -513,6 +513,123 @@ async fn records_pulled_with_their_rows_are_stored_as_a_load_would_store_them() 
     }
 }
 
+/// A proxy that rewrites `from` into `to` wherever it occurs in the server's answers, as a
+/// proxy that drops or mangles headers it does not know would.
+async fn rewriting_proxy(
+    target: std::net::SocketAddr,
+    from: &'static [u8],
+    to: &'static [u8],
+) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(mut upstream) = TcpStream::connect(target).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.split();
+                let (mut ur, mut uw) = upstream.split();
+                let up = tokio::io::copy(&mut cr, &mut uw);
+                let down = async {
+                    // Holds back the last `from.len() - 1` bytes, as an occurrence may
+                    // straddle two reads, until more come or none has for a moment.
+                    let mut pending = Vec::new();
+                    let mut buf = vec![0u8; 8192];
+                    loop {
+                        let read = ur.read(&mut buf);
+                        let n = if pending.is_empty() {
+                            read.await.unwrap_or(0)
+                        } else {
+                            match tokio::time::timeout(std::time::Duration::from_millis(20), read)
+                                .await
+                            {
+                                Ok(r) => r.unwrap_or(0),
+                                Err(_) => {
+                                    if cw.write_all(&pending).await.is_err() {
+                                        break;
+                                    }
+                                    pending.clear();
+                                    continue;
+                                }
+                            }
+                        };
+                        if n == 0 {
+                            let _ = cw.write_all(&pending).await;
+                            break;
+                        }
+                        pending.extend_from_slice(&buf[..n]);
+                        let mut out = Vec::with_capacity(pending.len());
+                        let mut i = 0;
+                        while i + from.len() <= pending.len() {
+                            if pending[i..].starts_with(from) {
+                                out.extend_from_slice(to);
+                                i += from.len();
+                            } else {
+                                out.push(pending[i]);
+                                i += 1;
+                            }
+                        }
+                        pending.drain(..i);
+                        if cw.write_all(&out).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                tokio::select! { _ = up => {}, () = down => {} }
+            });
+        }
+    });
+    url
+}
+
+/// A pull asks for each page as soon as the headers of the one before name it; a proxy that
+/// drops that header, or garbles it into another page's cursor, must cost nothing but the
+/// head start: every record arrives, once, equal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pulls_take_every_page_when_a_proxy_drops_or_garbles_the_next_page_header() {
+    let server = TestServer::start_with(Backend::Sqlite, |c| c.limits.max_pull_items = 3).await;
+    let worker = Device::new();
+    worker.login(&server.url(), "grid1").await;
+    let mut ids: Vec<String> = (0..20)
+        .map(|i| worker.new_case(grid_a(), &format!("案件{i}")))
+        .collect();
+    ids.sort();
+    worker.sync().await.unwrap();
+    let cases: [(&str, &[u8], &[u8]); 3] = [
+        ("as sent", b"", b""),
+        ("dropped", b"gridwork-next-page:", b"x-gridwork-unknown:"),
+        // "5 snapshot" becomes "15 snapshot": a cursor the page does not end at.
+        ("garbled", b"gridwork-next-page: ", b"gridwork-next-page: 1"),
+    ];
+    for (what, from, to) in cases {
+        let url = if from.is_empty() {
+            server.url()
+        } else {
+            rewriting_proxy(server.handle.local_addr(), from, to).await
+        };
+        let sup = Device::new();
+        sup.login(&url, "sup").await;
+        // A client that followed a wrong header would pull on without end.
+        let report = tokio::time::timeout(std::time::Duration::from_secs(60), sup.sync())
+            .await
+            .unwrap_or_else(|_| panic!("{what}: the pull did not end"))
+            .unwrap();
+        assert_eq!(report.pulled, ids.len(), "{what}: each record once");
+        let mut got = sup.ids();
+        got.sort();
+        assert_eq!(got, ids, "{what}");
+        for id in &ids {
+            assert_eq!(sup.value(id), worker.value(id), "{what}");
+        }
+        // Nothing was skipped: the cursor is the server's head.
+        let head = server.storage().log_state().await.unwrap().head;
+        let cursor = sup.store.lock().unwrap().meta("sync.cursor").unwrap();
+        assert_eq!(cursor, Some(head.to_string()), "{what}");
+    }
+    server.stop().await;
+}
+
 /// A server from before brotli bodies: answers `415` to `Content-Encoding: br` (as
 /// tower-http's decompression does for an encoding it lacks) and takes zstd. Records the
 /// encodings it saw.

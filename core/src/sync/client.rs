@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use gridwork_schema::frame;
 use gridwork_schema::wire::{
-    DocsResponse, ErrorBody, LoginRequest, LoginResponse, PROTOCOL_VERSION, PullResponse,
-    PushResponse, UploadStatus, UserInfo,
+    DocsResponse, ErrorBody, LoginRequest, LoginResponse, NEXT_PAGE_HEADER, NextPage,
+    PROTOCOL_VERSION, PullResponse, PushResponse, UploadStatus, UserInfo,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -239,16 +239,18 @@ impl SyncClient {
         body: &B,
     ) -> Result<(T, u64, u64), SyncError> {
         let json = serde_json::to_vec(body).map_err(|e| SyncError::Protocol(e.to_string()))?;
-        self.post_raw(path, &json, "application/json").await
+        self.post_raw(path, &json, "application/json", None).await
     }
 
     /// POSTs a body of `content_type`, compressed, and decodes the answer. Push frames go
-    /// as [`compress_upload`] makes them, other bodies (small) zstd-compressed.
+    /// as [`compress_upload`] makes them, other bodies (small) zstd-compressed. `hint` gets
+    /// what the answer's headers say of the next pull page, as soon as they arrive.
     async fn post_raw<T: DeserializeOwned + Framed>(
         &self,
         path: &str,
         plain: &[u8],
         content_type: &'static str,
+        mut hint: Option<NextPageHint>,
     ) -> Result<(T, u64, u64), SyncError> {
         let upload =
             content_type == frame::FRAME_CONTENT_TYPE && !self.no_brotli.load(Ordering::Relaxed);
@@ -277,7 +279,16 @@ impl SyncClient {
                 req = req.bearer_auth(t);
             }
             let result = match req.send().await {
-                Ok(resp) => read_answer::<T>(resp).await,
+                Ok(resp) => {
+                    if resp.status().is_success()
+                        && let Some(next) = next_page_of(&resp)
+                        && let Some(h) = hint.take()
+                    {
+                        // The receiver may have stopped waiting; nothing to tell then.
+                        let _ = h.send(next);
+                    }
+                    read_answer::<T>(resp).await
+                }
                 Err(e) => Err(SyncError::Unreachable(e.without_url().to_string())),
             };
             match result {
@@ -285,7 +296,7 @@ impl SyncClient {
                 Err(SyncError::Server { status: 415, .. }) if upload => {
                     tracing::info!(%path, "the server takes no brotli bodies: sending zstd");
                     self.no_brotli.store(true, Ordering::Relaxed);
-                    return Box::pin(self.post_raw(path, plain, content_type)).await;
+                    return Box::pin(self.post_raw(path, plain, content_type, hint)).await;
                 }
                 Err(e) if e.is_transient() && attempt < self.retry.attempts => {
                     let pause = self
@@ -303,11 +314,21 @@ impl SyncClient {
 
     /// Sends one request of the sync machine.
     pub async fn send(&self, request: &Request) -> Result<(Response, u64, u64), SyncError> {
+        self.send_hinting(request, None).await
+    }
+
+    /// [`SyncClient::send`]; for a pull, `hint` gets what the page's headers say of the next
+    /// page as soon as they arrive (nothing when they say nothing: an older server).
+    async fn send_hinting(
+        &self,
+        request: &Request,
+        hint: Option<NextPageHint>,
+    ) -> Result<(Response, u64, u64), SyncError> {
         Ok(match request {
             Request::Push(r) if self.frames => {
                 let body = frame::encode(r.clone());
                 let (v, up, down) = self
-                    .post_raw::<PushResponse>("/v1/push", &body, frame::FRAME_CONTENT_TYPE)
+                    .post_raw::<PushResponse>("/v1/push", &body, frame::FRAME_CONTENT_TYPE, None)
                     .await?;
                 (Response::Push(v), up, down)
             }
@@ -316,7 +337,10 @@ impl SyncClient {
                 (Response::Push(v), up, down)
             }
             Request::Pull(r) => {
-                let (v, up, down) = self.post::<_, PullResponse>("/v1/pull", r).await?;
+                let json = serde_json::to_vec(r).map_err(|e| SyncError::Protocol(e.to_string()))?;
+                let (v, up, down) = self
+                    .post_raw::<PullResponse>("/v1/pull", &json, "application/json", hint)
+                    .await?;
                 (Response::Pull(v), up, down)
             }
             Request::Docs(r) => {
@@ -437,6 +461,19 @@ macro_rules! framed {
     )*};
 }
 framed!(PullResponse, DocsResponse);
+
+/// Where [`SyncClient::post_raw`] tells what a pull page's headers say of the next page.
+type NextPageHint = tokio::sync::oneshot::Sender<NextPage>;
+
+/// What `resp`'s [`NEXT_PAGE_HEADER`] says of the next pull page, if it says anything valid.
+fn next_page_of(resp: &reqwest::Response) -> Option<NextPage> {
+    resp.headers()
+        .get(NEXT_PAGE_HEADER)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
 
 /// The `Accept` of every sync call: a frame where the server has one, else JSON.
 const ACCEPT: &str = "application/vnd.gridwork.frame, application/json;q=0.9";
@@ -647,11 +684,36 @@ const PAGES_AHEAD: usize = 1;
 
 type Answer = Result<(Response, u64, u64), SyncError>;
 
-/// Pull pages asked for ahead of their turn, each as soon as the one before it is answered.
-/// Dropped (the machine asked for something else, or applying a page failed), it stops.
+/// Pull pages asked for ahead of their turn: each as soon as the headers of the one before it
+/// name it ([`NEXT_PAGE_HEADER`]), so that the server builds it while the device still reads
+/// and decodes that one; from an older server, once the one before it is decoded. Dropped
+/// (the machine asked for something else, or applying a page failed), it stops.
 struct Ahead {
-    answers: tokio::sync::mpsc::Receiver<(Request, Answer)>,
+    answers: tokio::sync::mpsc::Receiver<(Request, Pending)>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// A page asked for ahead: its answer, or the task still reading it.
+enum Pending {
+    Reading(Reading),
+    Ready(Answer),
+}
+
+/// A task reading and decoding an answer; stopped when dropped unfinished.
+struct Reading(tokio::task::JoinHandle<Answer>);
+
+impl Reading {
+    async fn finish(mut self) -> Answer {
+        (&mut self.0)
+            .await
+            .unwrap_or_else(|e| Err(SyncError::Protocol(format!("reading a pull page: {e}"))))
+    }
+}
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl Ahead {
@@ -661,12 +723,28 @@ impl Ahead {
         let task = tokio::spawn(async move {
             let mut next = Some(first);
             while let Some(request) = next.take() {
-                let answer = client.send(&request).await;
-                next = match &answer {
-                    Ok((response, _, _)) => SyncMachine::next_pull(response),
-                    Err(_) => None,
+                let (hint, hinted) = tokio::sync::oneshot::channel();
+                let reading = Reading(tokio::spawn({
+                    let client = client.clone();
+                    let request = request.clone();
+                    async move { client.send_hinting(&request, Some(hint)).await }
+                }));
+                let pending = match hinted.await {
+                    Ok(page) => {
+                        next = SyncMachine::pull_after(page);
+                        Pending::Reading(reading)
+                    }
+                    // No header (an older server), or the call failed before one came.
+                    Err(_) => {
+                        let answer = reading.finish().await;
+                        next = match &answer {
+                            Ok((response, _, _)) => SyncMachine::next_pull(response),
+                            Err(_) => None,
+                        };
+                        Pending::Ready(answer)
+                    }
                 };
-                if tx.send((request, answer)).await.is_err() {
+                if tx.send((request, pending)).await.is_err() {
                     break;
                 }
             }
@@ -676,8 +754,14 @@ impl Ahead {
 
     /// The answer to `request`, if it is the next one asked for ahead.
     async fn answer(&mut self, request: &Request) -> Option<Answer> {
-        let (sent, answer) = self.answers.recv().await?;
-        (sent == *request).then_some(answer)
+        let (sent, pending) = self.answers.recv().await?;
+        if sent != *request {
+            return None;
+        }
+        Some(match pending {
+            Pending::Ready(answer) => answer,
+            Pending::Reading(reading) => reading.finish().await,
+        })
     }
 }
 

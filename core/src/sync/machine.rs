@@ -10,8 +10,8 @@ use std::collections::{BTreeSet, HashSet};
 
 use gridwork_schema::SCHEMA_VERSION;
 use gridwork_schema::wire::{
-    DocOutcome, DocPush, DocsRequest, DocsResponse, PROTOCOL_VERSION, PullItem, PullRequest,
-    PullResponse, PushRequest, PushResponse, RefusalCode,
+    DocOutcome, DocPush, DocsRequest, DocsResponse, NextPage, PROTOCOL_VERSION, PullItem,
+    PullRequest, PullResponse, PushRequest, PushResponse, RefusalCode,
 };
 use serde::{Deserialize, Serialize};
 
@@ -252,8 +252,17 @@ impl SyncMachine {
     /// asks for exactly that.
     pub fn next_pull(response: &Response) -> Option<Request> {
         match response {
-            Response::Pull(r) if r.more => Some(pull_request(Some(r.cursor), r.snapshot)),
+            Response::Pull(r) => Self::pull_after(NextPage::of(r)),
             _ => None,
+        }
+    }
+
+    /// The pull that follows a page of which the server said `next` (in its headers, before
+    /// the page itself is read): what [`SyncMachine::next_pull`] gives for that page.
+    pub fn pull_after(next: NextPage) -> Option<Request> {
+        match next {
+            NextPage::More { cursor, snapshot } => Some(pull_request(Some(cursor), snapshot)),
+            NextPage::End => None,
         }
     }
 

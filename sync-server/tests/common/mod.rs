@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use gridwork_core::doc::{Author, RecordDoc, format_heads};
 use gridwork_schema::wire::{
-    Bytes, DocOutcome, DocPush, DocResult, DocsRequest, DocsResponse, LoginRequest, LoginResponse,
-    PROTOCOL_VERSION, PullRequest, PullResponse, PushRequest, PushResponse, RefusalCode,
+    self, Bytes, DocOutcome, DocPush, DocResult, DocsRequest, DocsResponse, LoginRequest,
+    LoginResponse, PROTOCOL_VERSION, PullRequest, PullResponse, PushRequest, PushResponse,
+    RefusalCode,
 };
 use gridwork_schema::{RecordKind, Role, SCHEMA_VERSION};
 use gridwork_sync_server::storage::{NewUser, UserRecord};
@@ -297,7 +298,17 @@ impl Api {
         .expect("json");
         let resp = self.post_raw("/v1/pull", body).await;
         assert_eq!(resp.status(), 200, "pull");
-        resp.json().await.expect("pull body")
+        let next: Option<wire::NextPage> = resp
+            .headers()
+            .get(wire::NEXT_PAGE_HEADER)
+            .and_then(|v| v.to_str().ok()?.parse().ok());
+        let page: PullResponse = resp.json().await.expect("pull body");
+        assert_eq!(
+            next,
+            Some(wire::NextPage::of(&page)),
+            "the next-page header says what the page says"
+        );
+        page
     }
 
     pub async fn docs(&self, ids: Vec<String>) -> DocsResponse {
