@@ -406,6 +406,15 @@ const amCommands = {
     const t = now();
     // A failure reports how long the burst had run unfinished: a bound of its time.
     const p = measuring(devices.length, t);
+    // Seen at full size: every client waiting on the server, nothing running, for as long as
+    // the timeout (an hour). A burst where no device is confirmed for `stall_ms` has failed.
+    const stallMs = a.stall_ms ?? 180_000;
+    let seen = { done: -1, at: Date.now() };
+    setInterval(() => {
+      if (p.done !== seen.done) seen = { done: p.done, at: Date.now() };
+      else if (Date.now() - seen.at > stallMs)
+        fail(new Error(`stalled: no device confirmed for ${stallMs / 1000} s`));
+    }, 5_000).unref();
     await inWaves(devices, a.wave, async (records) => {
       const repo = amClient(a.url);
       const handles = records.map((r) => {
