@@ -7,6 +7,7 @@ use common::*;
 use gridwork_core::sync::SyncError;
 use gridwork_schema::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 
 const FIRST: &str = "楼上夜间漏水。";
@@ -230,8 +231,35 @@ async fn scopes_decide_what_each_role_pulls() {
     server.stop().await;
 }
 
-/// A TCP proxy that forwards one connection at a time and can cut the server's answer
-/// after a number of bytes, as a dropped mobile connection would.
+/// A TCP proxy to `target` on a port of its own: the client's bytes go up as they are, the
+/// server's answers through `down` (the server's read half, the client's write half), which
+/// is called for each connection as it opens.
+async fn tcp_proxy<F, Fut>(target: std::net::SocketAddr, down: F) -> String
+where
+    F: Fn(OwnedReadHalf, OwnedWriteHalf) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let (mut cr, cw) = client.into_split();
+            let Ok(upstream) = TcpStream::connect(target).await else {
+                continue;
+            };
+            let (ur, mut uw) = upstream.into_split();
+            let down = down(ur, cw);
+            tokio::spawn(async move {
+                let up = tokio::io::copy(&mut cr, &mut uw);
+                tokio::select! { _ = up => {}, () = down => {} }
+            });
+        }
+    });
+    url
+}
+
+/// A TCP proxy that can cut the server's answer after a number of bytes, as a dropped mobile
+/// connection would.
 struct CuttingProxy {
     url: String,
     cut: std::sync::Arc<std::sync::Mutex<Option<usize>>>,
@@ -239,48 +267,33 @@ struct CuttingProxy {
 
 impl CuttingProxy {
     async fn start(target: std::net::SocketAddr) -> CuttingProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let cut = std::sync::Arc::new(std::sync::Mutex::new(None::<usize>));
-        let cut2 = cut.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut client, _)) = listener.accept().await else {
-                    return;
-                };
-                let limit = *cut2.lock().unwrap();
-                tokio::spawn(async move {
-                    let Ok(mut upstream) = TcpStream::connect(target).await else {
-                        return;
-                    };
-                    let (mut cr, mut cw) = client.split();
-                    let (mut ur, mut uw) = upstream.split();
-                    let up = tokio::io::copy(&mut cr, &mut uw);
-                    let down = async {
-                        let mut sent = 0usize;
-                        let mut buf = vec![0u8; 8192];
-                        loop {
-                            let n = ur.read(&mut buf).await.unwrap_or(0);
-                            if n == 0 {
-                                break;
-                            }
-                            let n = match limit {
-                                Some(l) if sent + n >= l => {
-                                    let _ = cw.write_all(&buf[..l - sent]).await;
-                                    break;
-                                }
-                                _ => n,
-                            };
-                            if cw.write_all(&buf[..n]).await.is_err() {
-                                break;
-                            }
-                            sent += n;
+        let limits = cut.clone();
+        let url = tcp_proxy(target, move |mut ur, mut cw| {
+            let limit = *limits.lock().unwrap();
+            async move {
+                let mut sent = 0usize;
+                let mut buf = vec![0u8; 8192];
+                loop {
+                    let n = ur.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        break;
+                    }
+                    let n = match limit {
+                        Some(l) if sent + n >= l => {
+                            let _ = cw.write_all(&buf[..l - sent]).await;
+                            break;
                         }
+                        _ => n,
                     };
-                    tokio::select! { _ = up => {}, () = down => {} }
-                });
+                    if cw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                    sent += n;
+                }
             }
-        });
+        })
+        .await;
         CuttingProxy { url, cut }
     }
 
@@ -520,67 +533,50 @@ async fn rewriting_proxy(
     from: &'static [u8],
     to: &'static [u8],
 ) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut client, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let Ok(mut upstream) = TcpStream::connect(target).await else {
-                    return;
-                };
-                let (mut cr, mut cw) = client.split();
-                let (mut ur, mut uw) = upstream.split();
-                let up = tokio::io::copy(&mut cr, &mut uw);
-                let down = async {
-                    // Holds back the last `from.len() - 1` bytes, as an occurrence may
-                    // straddle two reads, until more come or none has for a moment.
-                    let mut pending = Vec::new();
-                    let mut buf = vec![0u8; 8192];
-                    loop {
-                        let read = ur.read(&mut buf);
-                        let n = if pending.is_empty() {
-                            read.await.unwrap_or(0)
-                        } else {
-                            match tokio::time::timeout(std::time::Duration::from_millis(20), read)
-                                .await
-                            {
-                                Ok(r) => r.unwrap_or(0),
-                                Err(_) => {
-                                    if cw.write_all(&pending).await.is_err() {
-                                        break;
-                                    }
-                                    pending.clear();
-                                    continue;
-                                }
-                            }
-                        };
-                        if n == 0 {
-                            let _ = cw.write_all(&pending).await;
+    tcp_proxy(target, move |mut ur, mut cw| async move {
+        // Holds back the last `from.len() - 1` bytes, as an occurrence may straddle two
+        // reads, until more come or none has for a moment.
+        let mut pending = Vec::new();
+        let mut buf = vec![0u8; 8192];
+        loop {
+            let read = ur.read(&mut buf);
+            let n = if pending.is_empty() {
+                read.await.unwrap_or(0)
+            } else {
+                match tokio::time::timeout(std::time::Duration::from_millis(20), read).await {
+                    Ok(r) => r.unwrap_or(0),
+                    Err(_) => {
+                        if cw.write_all(&pending).await.is_err() {
                             break;
                         }
-                        pending.extend_from_slice(&buf[..n]);
-                        let mut out = Vec::with_capacity(pending.len());
-                        let mut i = 0;
-                        while i + from.len() <= pending.len() {
-                            if pending[i..].starts_with(from) {
-                                out.extend_from_slice(to);
-                                i += from.len();
-                            } else {
-                                out.push(pending[i]);
-                                i += 1;
-                            }
-                        }
-                        pending.drain(..i);
-                        if cw.write_all(&out).await.is_err() {
-                            break;
-                        }
+                        pending.clear();
+                        continue;
                     }
-                };
-                tokio::select! { _ = up => {}, () = down => {} }
-            });
+                }
+            };
+            if n == 0 {
+                let _ = cw.write_all(&pending).await;
+                break;
+            }
+            pending.extend_from_slice(&buf[..n]);
+            let mut out = Vec::with_capacity(pending.len());
+            let mut i = 0;
+            while i + from.len() <= pending.len() {
+                if pending[i..].starts_with(from) {
+                    out.extend_from_slice(to);
+                    i += from.len();
+                } else {
+                    out.push(pending[i]);
+                    i += 1;
+                }
+            }
+            pending.drain(..i);
+            if cw.write_all(&out).await.is_err() {
+                break;
+            }
         }
-    });
-    url
+    })
+    .await
 }
 
 /// A pull asks for each page as soon as the headers of the one before name it; a proxy that
