@@ -347,8 +347,10 @@ async function findRetrying(repo, url, id, timeoutMs) {
  * storage folder `dir` (set-up, not measured; nothing is written there). Not over the network:
  * at full size that took the server many minutes, and under concurrent finds it sometimes
  * answered "unavailable" for a document it has. Not through a Repo either: its storage adapter
- * loaded 25,000 documents at under 20 a second (see docs/benchmarks.md). */
-function exportFromStorage(dir, ids) {
+ * loaded 25,000 documents at under 20 a second (see docs/benchmarks.md). A document with no
+ * changes there is taken from `fallback` (URL → bytes, an earlier read) if it has it, and its
+ * URL pushed onto `lost`. */
+function exportFromStorage(dir, ids, fallback = {}, lost = []) {
   const binaries = {};
   for (const url of ids) {
     // automerge-repo-storage-nodefs keeps a document's chunks under <2 chars>/<rest>/<kind>/.
@@ -363,7 +365,13 @@ function exportFromStorage(dir, ids) {
         binaries[url] = A.save(doc);
         break;
       }
-      if (attempt >= 50) throw new Error(`${url} is not in the server's storage`);
+      if (attempt >= 50) {
+        if (!fallback[url]) throw new Error(`${url} is not in the server's storage`);
+        // Lost by the server since `fallback` was read: its device still holds it.
+        binaries[url] = fallback[url];
+        lost.push(url);
+        break;
+      }
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
     }
   }
@@ -568,12 +576,35 @@ const amCommands = {
     out({ secs, agree, both_kept: bothKept, different_fields: ids.length - half });
   },
 
+  // The devices' documents (`devices`: a list of URL lists) as the server holds them, read from
+  // its storage folder into `out` (URL → base64): set-up for the storm, done right after the
+  // burst, when each device last synced. The storm reads them again (other workloads edit
+  // some), but after those a document has been seen to have no changes left there
+  // (docs/benchmarks.md): its device then holds it as read here.
+  async export(a) {
+    const byDevice = JSON.parse(readFileSync(a.devices, "utf8"));
+    const binaries = exportFromStorage(a.storage, [...new Set(byDevice.flat())]);
+    const encoded = Object.fromEntries(
+      Object.entries(binaries).map(([url, b]) => [url, Buffer.from(b).toString("base64")]),
+    );
+    writeFileSync(a.out, JSON.stringify(encoded));
+    out({ exported: Object.keys(encoded).length });
+  },
+
   // Devices holding their own records (in sync) reconnect; done when the server has
   // confirmed every document.
   async storm(a) {
     const byDevice = JSON.parse(readFileSync(a.devices, "utf8"));
-    // The devices' documents, as the server holds them (set-up, not measured).
-    const binaries = exportFromStorage(a.storage, [...new Set(byDevice.flat())]);
+    // The devices' documents as the server holds them (set-up, not measured); one it has lost
+    // since the burst as it held it then (`am-export`), which its device then sends again.
+    const early = Object.fromEntries(
+      Object.entries(JSON.parse(readFileSync(a.binaries, "utf8"))).map(([url, b64]) => [
+        url,
+        new Uint8Array(Buffer.from(b64, "base64")),
+      ]),
+    );
+    const lost = [];
+    const binaries = exportFromStorage(a.storage, [...new Set(byDevice.flat())], early, lost);
     // The measured time (waves only) and the clients done, where a failure reports them.
     const p = measuring(a.clients, null);
     for (let i = 0; i < a.clients; i += a.wave) {
@@ -600,7 +631,14 @@ const amCommands = {
       p.done += n;
       await Promise.all(clients.map(({ repo }) => repo.shutdown()));
     }
-    out({ secs: p.banked, written: 0, done: p.done, of: a.clients, partial: p.done < a.clients });
+    out({
+      secs: p.banked,
+      written: 0,
+      done: p.done,
+      of: a.clients,
+      partial: p.done < a.clients,
+      lost: lost.length,
+    });
   },
 };
 
@@ -620,6 +658,7 @@ const table = {
   "am-pull": amCommands.pull,
   "am-warm": amCommands.warm,
   "am-concurrent": amCommands.concurrent,
+  "am-export": amCommands.export,
   "am-storm": amCommands.storm,
 };
 if (!table[cmd]) {
