@@ -232,14 +232,15 @@ impl SyncClient {
     }
 
     /// POSTs a JSON body and decodes the answer (JSON, or a frame); returns it with bytes
-    /// sent and received.
+    /// sent and received. `hint` as for [`SyncClient::post_raw`].
     async fn post<B: Serialize, T: DeserializeOwned + Framed>(
         &self,
         path: &str,
         body: &B,
+        hint: Option<NextPageHint>,
     ) -> Result<(T, u64, u64), SyncError> {
         let json = serde_json::to_vec(body).map_err(|e| SyncError::Protocol(e.to_string()))?;
-        self.post_raw(path, &json, "application/json", None).await
+        self.post_raw(path, &json, "application/json", hint).await
     }
 
     /// POSTs a body of `content_type`, compressed, and decodes the answer. Push frames go
@@ -333,18 +334,15 @@ impl SyncClient {
                 (Response::Push(v), up, down)
             }
             Request::Push(r) => {
-                let (v, up, down) = self.post::<_, PushResponse>("/v1/push", r).await?;
+                let (v, up, down) = self.post::<_, PushResponse>("/v1/push", r, None).await?;
                 (Response::Push(v), up, down)
             }
             Request::Pull(r) => {
-                let json = serde_json::to_vec(r).map_err(|e| SyncError::Protocol(e.to_string()))?;
-                let (v, up, down) = self
-                    .post_raw::<PullResponse>("/v1/pull", &json, "application/json", hint)
-                    .await?;
+                let (v, up, down) = self.post::<_, PullResponse>("/v1/pull", r, hint).await?;
                 (Response::Pull(v), up, down)
             }
             Request::Docs(r) => {
-                let (v, up, down) = self.post::<_, DocsResponse>("/v1/docs", r).await?;
+                let (v, up, down) = self.post::<_, DocsResponse>("/v1/docs", r, None).await?;
                 (Response::Docs(v), up, down)
             }
         })
@@ -548,7 +546,7 @@ pub async fn login(
         protocol: PROTOCOL_VERSION,
         app_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
-    let (resp, _, _): (LoginResponse, _, _) = client.post("/v1/login", &req).await?;
+    let (resp, _, _): (LoginResponse, _, _) = client.post("/v1/login", &req, None).await?;
     let session = Session {
         server: client.base.clone(),
         token: resp.token,
