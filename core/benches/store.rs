@@ -6,6 +6,8 @@
 //! - saving a case through [`Store::create`] / [`Store::update`] vs. serializing the same case
 //!   and upserting it as JSON into `(id TEXT PRIMARY KEY, json TEXT)`, one transaction per
 //!   record in both, same pragmas (WAL, `synchronous=NORMAL`); goal ≤ 3×;
+//! - of that save, Automerge's work alone, with no disk (the document, or the edit, built and
+//!   its change encoded), against the same plain upsert: the share no store design removes;
 //! - list queries (by grid, by status, text search) over a store of 50,000 records (set
 //!   `GRIDWORK_BENCH_RECORDS` for another size); goal < 20 ms each.
 //!
@@ -28,7 +30,7 @@ use gridwork_schema::territory::Territory;
 use gridwork_schema::wire::Materialized;
 use gridwork_schema::{
     Case, CaseEvent, CaseEventKind, CaseKind, Category, Hlc, Level, Party, Record, RecordId,
-    RiskLevel, Role, TerritoryPath, UserRef,
+    RecordKind, RiskLevel, Role, TerritoryPath, UserRef,
 };
 use rusqlite::{Connection, params};
 
@@ -390,6 +392,38 @@ fn summary(n_records: usize, build: Duration, store: &Store, grid: &TerritoryPat
         let k = (i * 7) % reps;
         plain.read_edit_save(&cases[k].id.to_string(), 2 * reps + i, now);
     });
+    // The Automerge share of a save, with no disk at all: building the document (or the
+    // edit's change) and encoding the change the store writes.
+    let text_keys = RecordKind::Case.text_fields();
+    let values: Vec<serde_json::Value> = cases
+        .iter()
+        .map(|c| serde_json::to_value(Record::Case(c.clone())).expect("json"))
+        .collect();
+    let actor = [7u8; 16];
+    let mut docs = Vec::with_capacity(reps);
+    let doc_create = mean(reps, |i| {
+        let mut d = RecordDoc::create(&actor, &values[i], text_keys, &author, 0).expect("doc");
+        black_box(d.changes_after(&[]));
+        docs.push(d);
+    });
+    // The same edits as the store's in memory, as values before and after, worked out first.
+    let mut current = cases.clone();
+    let edits: Vec<(usize, serde_json::Value, serde_json::Value)> = (0..reps)
+        .map(|i| {
+            let k = reps - warm + i % warm;
+            let old = serde_json::to_value(Record::Case(current[k].clone())).expect("json");
+            edit_case(&mut current[k], 3 * reps + i, now);
+            let new = serde_json::to_value(Record::Case(current[k].clone())).expect("json");
+            (k, old, new)
+        })
+        .collect();
+    let doc_update = mean(reps, |i| {
+        let (k, old, new) = &edits[i];
+        let d = &mut docs[*k];
+        let before = d.heads();
+        d.update(old, new, text_keys, &author, 1).expect("update");
+        black_box(d.changes_after(&before));
+    });
     let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
     let runs = if smoke { 3 } else { 50 };
 
@@ -416,6 +450,16 @@ fn summary(n_records: usize, build: Duration, store: &Store, grid: &TerritoryPat
         core_cold,
         plain_cold,
         &format!("; each of {reps} records read from disk, edited once"),
+    );
+    println!(
+        "  of which Automerge alone (the document or its edit built, its change encoded; no disk):"
+    );
+    println!(
+        "    create {:>10} = {:.2}x the plain upsert; update {:>10} = {:.2}x",
+        fmt(doc_create),
+        ratio(doc_create, plain_insert),
+        fmt(doc_update),
+        ratio(doc_update, plain_update)
     );
     println!(
         "list queries over {n_records} records (built in {:.1} s; default limit 200; median of {runs}):",

@@ -223,8 +223,8 @@ pub struct Store {
     cache: LruCache<String, Cached>,
     clock: Box<dyn Fn() -> DateTime<Utc> + Send>,
     territory: Option<&'static Territory>,
-    options: StoreOptions,
-    /// Set during a first pull (see [`Store::defer_indexes_if_empty`]).
+    /// Copies the write-ahead log into the database (see `store/checkpointer.rs`); `None`
+    /// only when its thread could not start, and SQLite's own checkpoints run instead.
     checkpointer: Option<Checkpointer>,
 }
 
@@ -482,6 +482,13 @@ impl Store {
             .optional()?
             .ok_or_else(|| StoreError::NotInitialised(dir.display().to_string()))?;
         let identity = serde_json::from_str(&identity).map_err(json_err)?;
+        let checkpointer = match Checkpointer::start(&conn, &dir.join(DB_FILE), options) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!(error = %e, "no checkpoint thread: saves checkpoint themselves");
+                None
+            }
+        };
         Ok(Store {
             conn,
             dir: dir.to_path_buf(),
@@ -489,8 +496,7 @@ impl Store {
             cache: LruCache::new(CACHE_CAP),
             clock: Box::new(Utc::now),
             territory: Some(Territory::chengyang()),
-            options: options.clone(),
-            checkpointer: None,
+            checkpointer,
         })
     }
 
@@ -567,6 +573,14 @@ impl Store {
         Ok(hlc)
     }
 
+    /// After a commit that wrote `records` records: the checkpoint thread copies the log
+    /// once enough has been written.
+    fn committed(&self, records: usize) {
+        if let Some(c) = &self.checkpointer {
+            c.committed(records);
+        }
+    }
+
     fn validate(&self, record: &Record) -> Result<()> {
         let today = self.today();
         let known = |code: &str| self.territory.is_none_or(|t| t.contains(code));
@@ -612,6 +626,7 @@ impl Store {
         };
         let s = write_row(&tx, &id, &input)?;
         tx.commit()?;
+        self.committed(1);
         self.cache.insert(
             id,
             Cached {
@@ -701,6 +716,7 @@ impl Store {
         };
         let s = write_row(&tx, id, &input)?;
         tx.commit()?;
+        self.committed(1);
         Ok(Ok((s, record, new)))
     }
 
@@ -755,6 +771,7 @@ impl Store {
         let input = RowInput::from_doc(d, &settled, record.as_ref(), at_ms);
         let s = write_row(&tx, id, &input)?;
         tx.commit()?;
+        self.committed(1);
         Ok(s)
     }
 
@@ -917,9 +934,7 @@ impl Store {
         );
         // On an error nothing was written: the touched documents (changed in memory) go.
         if result.is_ok() {
-            if let Some(c) = &self.checkpointer {
-                c.committed();
-            }
+            self.committed(items.len());
             for (id, (d, was_cached)) in touched {
                 if was_cached {
                     self.cache.insert(id, Cached::untyped(d));
@@ -934,21 +949,11 @@ impl Store {
     /// of every page of the pull rewriting a page of each index per record. Lists still work
     /// meanwhile (by scanning). Any open of the store builds missing indexes too, so a pull
     /// cut short leaves nothing lacking for long.
-    ///
-    /// Until then the write-ahead log is copied into the database on a thread of its own
-    /// (see `store/checkpointer.rs`), woken after each page.
     pub fn defer_indexes_if_empty(&mut self) -> Result<()> {
         let empty: bool =
             self.conn
                 .query_row("SELECT NOT EXISTS (SELECT 1 FROM docs)", [], |r| r.get(0))?;
         if empty {
-            if self.checkpointer.is_none() {
-                self.checkpointer = Some(Checkpointer::start(
-                    &self.conn,
-                    &self.dir.join(DB_FILE),
-                    &self.options,
-                )?);
-            }
             let tx = self.conn.transaction()?;
             for name in DEFERRED_INDEXES {
                 tx.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
@@ -959,11 +964,8 @@ impl Store {
     }
 
     /// Builds the indexes [`Store::defer_indexes_if_empty`] dropped (nothing when none is
-    /// missing), and gives checkpoints back to the store's connection.
+    /// missing).
     pub fn build_indexes(&mut self) -> Result<()> {
-        if let Some(c) = self.checkpointer.take() {
-            c.stop(&self.conn)?;
-        }
         let present: usize = self.conn.query_row(
             "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN
              (SELECT value FROM json_each(?1))",

@@ -1,12 +1,13 @@
 //! Copying the write-ahead log into the database file on a thread of its own.
 //!
 //! SQLite runs a checkpoint on the writing connection whenever a commit leaves the log past
-//! `wal_autocheckpoint` pages. A first pull commits pages of 2,000 records, each past that
-//! mark, so every commit also copies its pages into the database file and syncs it: a third
-//! of the pull's time, spent on the thread the pull waits on. While a [`Checkpointer`] runs,
-//! the store's connection does no checkpoints; after each commit it wakes this thread, which
-//! copies the log with a connection of its own (`PRAGMA wal_checkpoint(PASSIVE)`: it never
-//! blocks the writer).
+//! `wal_autocheckpoint` pages: every few dozen saves, one save also copies the log into the
+//! database file and syncs it (on a phone's flash, a sync can take tens of milliseconds), and
+//! a first pull, which commits pages of 2,000 records each past that mark, spends a third of
+//! its time so. While the store is open a [`Checkpointer`] runs instead: the store's
+//! connection does no checkpoints; a commit wakes this thread (a pull's page at once, saves
+//! once in [`WAKE_RECORDS`] records), which copies the log with a connection of its own
+//! (`PRAGMA wal_checkpoint(PASSIVE)`: it never blocks the writer).
 //!
 //! SQLite starts the log over only at a write transaction that began when the database file
 //! held the whole log, which a writer that begins its next page at once never sees. So once
@@ -19,7 +20,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -28,15 +29,16 @@ use rusqlite::Connection;
 
 use super::{Result, StoreOptions, open_connection};
 
-/// SQLite's default `wal_autocheckpoint`, which the store's connection gets back.
-pub(super) const AUTOCHECKPOINT_PAGES: i64 = 1000;
+/// Records written between wake-ups: a save writes about 20 pages, so this many saves make
+/// about SQLite's own `wal_autocheckpoint` (1,000 pages).
+pub(super) const WAKE_RECORDS: usize = 48;
 
 /// The log's length, in pages, past which the writer waits for the log to be copied whole.
 const RESTART_AFTER_FRAMES: i64 = 8192;
 
-/// How long the thread waits for a wake-up before it copies the log anyway. Only the pull
-/// wakes it, so after a pull cut short (the thread runs until the next pull ends or the store
-/// closes) this is what copies the store's other writes.
+/// How long the thread waits for a wake-up before it copies the log anyway: the saves since
+/// the last wake-up, and writes that announce nothing (settings, report tables), are copied
+/// so while the device is idle.
 const IDLE: Duration = Duration::from_secs(1);
 
 /// What the thread is asked to do.
@@ -53,6 +55,8 @@ pub(super) struct Checkpointer {
     /// The log's length in pages at the last checkpoint.
     log_frames: Arc<AtomicI64>,
     restart_after: i64,
+    /// Records written since the last wake-up.
+    unannounced: AtomicUsize,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -104,14 +108,21 @@ impl Checkpointer {
             asks: Some(asks),
             log_frames,
             restart_after,
+            unannounced: AtomicUsize::new(0),
             thread: Some(thread),
         })
     }
 
-    /// After a commit of the store's connection: asks for a checkpoint of everything
-    /// committed so far, and waits for it when the log has grown long.
-    pub(super) fn committed(&self) {
+    /// After a commit of the store's connection that wrote `records` records: once enough
+    /// have been written since the last wake-up, asks for a checkpoint of everything committed
+    /// so far, and waits for it when the log has grown long.
+    pub(super) fn committed(&self, records: usize) {
         let Some(asks) = &self.asks else { return };
+        let written = self.unannounced.fetch_add(records, Ordering::Relaxed) + records;
+        if written < WAKE_RECORDS {
+            return;
+        }
+        self.unannounced.store(0, Ordering::Relaxed);
         if self.log_frames.load(Ordering::Relaxed) >= self.restart_after {
             let (tell, told) = mpsc::channel();
             if asks.send(Ask::CopyAndTell(tell)).is_ok() && told.recv().is_ok() {
@@ -134,13 +145,6 @@ impl Checkpointer {
             }
         }
         tracing::warn!("the checkpoint thread has stopped");
-    }
-
-    /// Stops the thread and gives `conn` its automatic checkpoints back.
-    pub(super) fn stop(mut self, conn: &Connection) -> Result<()> {
-        self.join();
-        conn.pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES)?;
-        Ok(())
     }
 
     fn join(&mut self) {
@@ -205,7 +209,7 @@ mod tests {
             .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
             .unwrap();
         assert_eq!(auto, 0, "the writer's own checkpoints are off");
-        let longest = write(&conn, &path, TX, || c.committed());
+        let longest = write(&conn, &path, TX, || c.committed(WAKE_RECORDS));
         // The log is checked after commits, against the length the last checkpoint saw, so
         // it overshoots the limit by what was committed meanwhile; it must start over all
         // the same, well before it holds everything.
@@ -213,11 +217,7 @@ mod tests {
             longest < unbounded / 4,
             "the log grew to {longest} bytes (without checkpoints: {unbounded})"
         );
-        c.stop(&conn).unwrap();
-        let auto: i64 = conn
-            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(auto, AUTOCHECKPOINT_PAGES);
+        drop(c);
         // Every row is there, read by a connection that did none of the writing.
         drop(conn);
         let other = Connection::open(&path).unwrap();
@@ -225,6 +225,37 @@ mod tests {
             .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, TX);
+    }
+
+    #[test]
+    fn saves_wake_the_thread_once_in_so_many_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let (conn, path) = open(dir.path());
+        let c = Checkpointer::start_with(&conn, &path, &StoreOptions::default(), 16 * 17).unwrap();
+        let wakes = |n: usize| {
+            let before = c.unannounced.load(Ordering::Relaxed);
+            for _ in 0..n {
+                c.committed(1);
+            }
+            (before, c.unannounced.load(Ordering::Relaxed))
+        };
+        assert_eq!(
+            wakes(WAKE_RECORDS - 1),
+            (0, WAKE_RECORDS - 1),
+            "no wake-up yet"
+        );
+        assert_eq!(wakes(1), (WAKE_RECORDS - 1, 0), "the next record wakes it");
+        // Saves of 64 KiB each, each announced as one record: the log is copied and starts
+        // over all the same.
+        let longest = write(&conn, &path, 25 * WAKE_RECORDS, || c.committed(1));
+        assert!(longest < 40 << 20, "the log grew to {longest} bytes");
+        drop(c);
+        drop(conn);
+        let other = Connection::open(&path).unwrap();
+        let n: usize = other
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 25 * WAKE_RECORDS);
     }
 
     #[test]
@@ -248,7 +279,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (conn, path) = open(dir.path());
         let c = Checkpointer::start(&conn, &path, &StoreOptions::default()).unwrap();
-        write(&conn, &path, 10, || c.committed());
+        write(&conn, &path, 10, || c.committed(WAKE_RECORDS));
         let frames = Arc::clone(&c.log_frames);
         assert_eq!(Arc::strong_count(&frames), 3, "the thread holds one");
         drop(c);
