@@ -482,7 +482,7 @@ fn summary(n_records: usize, build: Duration, store: &Store, grid: &TerritoryPat
     }
 }
 
-/// `GRIDWORK_BENCH_PROFILE=create|update|warm|growth|text|pull|pull-values`: a plain loop of one operation, to run
+/// `GRIDWORK_BENCH_PROFILE=create|update|warm|cold|growth|text|pull|pull-values`: a plain loop of one operation, to run
 /// under a profiler (`perf record`), or (`growth`) the cost of an edit as a record grows.
 /// `pull` merges `GRIDWORK_BENCH_RECORDS` documents (3,000 unless set) in three ways;
 /// `pull-values` only as a first pull gets them, with the server's values.
@@ -517,6 +517,23 @@ fn profile(mode: &str) {
                 edit_core(&mut store, &pool[i % n], i, now, &author)
             });
             println!("{mode}: {}", fmt(t));
+        }
+        "cold" => {
+            // Each edit of a record the store does not hold in memory (reopened).
+            let pool: Vec<String> = (0..POOL)
+                .map(|i| {
+                    let c = make_case(i, &grids[0], now);
+                    store
+                        .create(&Record::Case(c.clone()), &author)
+                        .expect("create");
+                    c.id.to_string()
+                })
+                .collect();
+            drop(store);
+            let mut store = Store::open(dir.path()).expect("reopen");
+            store.set_territory(Some(Territory::chengyang()));
+            let t = mean(POOL, |i| edit_core(&mut store, &pool[i], i, now, &author));
+            println!("cold: {}", fmt(t));
         }
         "growth" => {
             let c = make_case(0, &grids[0], now);
@@ -632,7 +649,7 @@ fn profile(mode: &str) {
         }
         other => {
             eprintln!(
-                "unknown profile mode {other:?}: create, update, warm, growth, text, pull or pull-values"
+                "unknown profile mode {other:?}: create, update, warm, cold, growth, text, pull or pull-values"
             );
         }
     }

@@ -304,6 +304,12 @@ impl RecordDoc {
         self.doc.save()
     }
 
+    /// The whole document, not compressed: for a young document, much cheaper to make than
+    /// its changes (which Automerge rebuilds from the operations) and quicker to load.
+    pub fn save_uncompressed(&mut self) -> Vec<u8> {
+        self.doc.save_nocompress()
+    }
+
     /// The changes made or merged since the last `save`/`save_incremental`.
     pub fn save_incremental(&mut self) -> Vec<u8> {
         self.doc.save_incremental()

@@ -601,9 +601,10 @@ impl Store {
             author,
             at_ms,
         )?;
-        // The first change as it is, not a compacted save: a load reads either, and the
-        // compaction after `COMPACT_AFTER` edits writes the snapshot proper.
-        let snapshot = d.changes_after(&[]);
+        // The document saved whole, uncompressed: a third of the cost of encoding its one
+        // change, and half the cost to load again (the compaction after `COMPACT_AFTER` edits
+        // writes it compressed).
+        let snapshot = d.save_uncompressed();
         let kind = value
             .get("type")
             .and_then(Value::as_str)
