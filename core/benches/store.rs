@@ -490,6 +490,25 @@ fn summary(n_records: usize, build: Duration, store: &Store, grid: &TerritoryPat
     }
 }
 
+/// Creates `n` cases in `grid`; their ids.
+fn create_pool(
+    store: &mut Store,
+    n: usize,
+    grid: &TerritoryPath,
+    now: DateTime<Utc>,
+    author: &Author,
+) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let c = make_case(i, grid, now);
+            store
+                .create(&Record::Case(c.clone()), author)
+                .expect("create");
+            c.id.to_string()
+        })
+        .collect()
+}
+
 /// `GRIDWORK_BENCH_PROFILE=create|update|warm|cold|growth|text|pull|pull-values`: a plain loop of one operation, to run
 /// under a profiler (`perf record`), or (`growth`) the cost of an edit as a record grows.
 /// `pull` merges `GRIDWORK_BENCH_RECORDS` documents (3,000 unless set) in three ways;
@@ -512,15 +531,7 @@ fn profile(mode: &str) {
         "update" | "warm" => {
             // `warm`: as many records as the store keeps in memory.
             let n = if mode == "warm" { 200 } else { POOL };
-            let pool: Vec<String> = (0..n)
-                .map(|i| {
-                    let c = make_case(i, &grids[0], now);
-                    store
-                        .create(&Record::Case(c.clone()), &author)
-                        .expect("create");
-                    c.id.to_string()
-                })
-                .collect();
+            let pool = create_pool(&mut store, n, &grids[0], now, &author);
             let t = mean(5000, |i| {
                 edit_core(&mut store, &pool[i % n], i, now, &author)
             });
@@ -528,15 +539,7 @@ fn profile(mode: &str) {
         }
         "cold" => {
             // Each edit of a record the store does not hold in memory (reopened).
-            let pool: Vec<String> = (0..POOL)
-                .map(|i| {
-                    let c = make_case(i, &grids[0], now);
-                    store
-                        .create(&Record::Case(c.clone()), &author)
-                        .expect("create");
-                    c.id.to_string()
-                })
-                .collect();
+            let pool = create_pool(&mut store, POOL, &grids[0], now, &author);
             drop(store);
             let mut store = Store::open(dir.path()).expect("reopen");
             store.set_territory(Some(Territory::chengyang()));

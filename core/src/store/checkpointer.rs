@@ -181,6 +181,14 @@ mod tests {
         longest
     }
 
+    /// The rows of `t`, read by a connection that did none of the writing.
+    fn rows(path: &Path) -> usize {
+        let other = Connection::open(path).unwrap();
+        other
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap()
+    }
+
     fn open(dir: &Path) -> (Connection, std::path::PathBuf) {
         let path = dir.join("t.db");
         let conn = open_connection(&path, &StoreOptions::default()).unwrap();
@@ -220,11 +228,7 @@ mod tests {
         drop(c);
         // Every row is there, read by a connection that did none of the writing.
         drop(conn);
-        let other = Connection::open(&path).unwrap();
-        let n: usize = other
-            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, TX);
+        assert_eq!(rows(&path), TX);
     }
 
     #[test]
@@ -251,11 +255,7 @@ mod tests {
         assert!(longest < 40 << 20, "the log grew to {longest} bytes");
         drop(c);
         drop(conn);
-        let other = Connection::open(&path).unwrap();
-        let n: usize = other
-            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 25 * WAKE_RECORDS);
+        assert_eq!(rows(&path), 25 * WAKE_RECORDS);
     }
 
     #[test]
@@ -285,10 +285,6 @@ mod tests {
         drop(c);
         assert_eq!(Arc::strong_count(&frames), 1, "the thread has ended");
         drop(conn);
-        let other = Connection::open(&path).unwrap();
-        let n: usize = other
-            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 10);
+        assert_eq!(rows(&path), 10);
     }
 }
