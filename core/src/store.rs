@@ -601,9 +601,9 @@ impl Store {
             author,
             at_ms,
         )?;
-        // The document saved whole, uncompressed: a third of the cost of encoding its one
-        // change, and half the cost to load again (the compaction after `COMPACT_AFTER` edits
-        // writes it compressed).
+        // The document saved whole, uncompressed: about a seventh of the cost of encoding its
+        // one change (5 against 37 µs for a case), and half the cost to load again (the
+        // compaction after `COMPACT_AFTER` edits writes it compressed).
         let snapshot = d.save_uncompressed();
         let kind = value
             .get("type")
